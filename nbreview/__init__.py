@@ -1,0 +1,6 @@
+"""nbreview: a mentor's review of deep-learning student notebooks, statically."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,158 @@
+"""The `nbreview` command line (typer)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="nbreview",
+    help="A mentor's review of deep-learning student notebooks (Keras / PyTorch), without running them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FAIL_LEVELS = ("error", "warning", "advice", "never")
+SEVERITY_ORDER = {"error": 0, "warning": 1, "advice": 2}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nbreview {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Show the version and exit."),
+) -> None:
+    """nbreview: static review of Jupyter notebooks of deep-learning students."""
+
+
+def _split(values: Optional[List[str]]) -> set[str]:
+    out: set[str] = set()
+    for v in values or []:
+        out.update(s.strip() for s in v.split(",") if s.strip())
+    return out
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"nbreview: {message}", err=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _check_slugs(slugs: set[str], option: str) -> None:
+    from . import catalog as cat
+
+    known = set(cat.catalog())
+    unknown = sorted(slugs - known)
+    if unknown:
+        _fail(f"unknown rule in {option}: {', '.join(unknown)} (see `nbreview rules`)")
+
+
+@app.command()
+def check(
+    paths: List[Path] = typer.Argument(..., help="Notebooks or folders (searched recursively)."),
+    format: str = typer.Option("text", "--format", "-f", help="text | json"),
+    lang: str = typer.Option("ru", "--lang", help="ru | en"),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule slugs (comma-separated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule slugs (comma-separated)."),
+    fail_on: str = typer.Option("warning", "--fail-on",
+                                help="Exit 1 when a finding of this severity or worse exists: "
+                                     "error | warning | advice | never."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colours on or off."),
+) -> None:
+    """Review notebooks statically (the student's code is never run)."""
+    from .engine import Options, review_paths
+    from .render import FORMATS, RenderContext, renderer
+
+    if format not in FORMATS:
+        _fail(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if lang not in ("ru", "en"):
+        _fail(f"unknown language {lang!r}; choose ru or en")
+    if fail_on not in FAIL_LEVELS:
+        _fail(f"unknown --fail-on level {fail_on!r}; choose one of: {', '.join(FAIL_LEVELS)}")
+    selected, ignored = _split(select), _split(ignore)
+    _check_slugs(selected, "--select")
+    _check_slugs(ignored, "--ignore")
+
+    options = Options(select=selected or None, ignore=ignored, langs=(lang,))
+    run = review_paths(paths, options)
+    run.lang = lang
+    if color is None:
+        color = output is None and sys.stdout.isatty()
+    text = renderer(format)(run, RenderContext(lang=lang, color=color, fail_on=fail_on))
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    raise typer.Exit(exit_code(run, fail_on))
+
+
+def exit_code(run, fail_on: str) -> int:
+    if not run.notebooks:
+        return EXIT_ERROR
+    if fail_on != "never":
+        limit = SEVERITY_ORDER[fail_on]
+        if any(SEVERITY_ORDER.get(f.severity, 2) <= limit for f in run.findings):
+            return EXIT_FINDINGS
+    if any(nb.unreadable for nb in run.notebooks):
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
+@app.command("rules")
+def rules_cmd(lang: str = typer.Option("ru", "--lang", help="ru | en")) -> None:
+    """List every rule: code, slug, severity, title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import catalog as cat
+    from .checks import load_all
+
+    implemented = load_all()
+    table = Table(show_lines=False)
+    for col in ("code", "slug", "severity", "framework", "title"):
+        table.add_column(col)
+    for info in sorted(cat.catalog().values(), key=lambda r: r.code):
+        if info.slug not in implemented and info.kind == "check":
+            continue
+        table.add_row(info.code, info.slug, info.severity, info.framework, info.text(info.title, lang))
+    Console(width=120).print(table)
+
+
+@app.command("rule")
+def rule_cmd(slug: str = typer.Argument(..., help="Rule slug or code, e.g. checkpoint-save-best-only"),
+             lang: str = typer.Option("ru", "--lang", help="ru | en")) -> None:
+    """Show a rule's page: what it does, why it matters, an example, what to do instead."""
+    from . import catalog as cat
+
+    info = cat.get(slug) or next((r for r in cat.catalog().values() if r.code.lower() == slug.lower()), None)
+    if info is None:
+        _fail(f"unknown rule {slug!r} (see `nbreview rules`)")
+        return
+    from .rulepage import render_rule_page
+
+    sys.stdout.write(render_rule_page(info, lang))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

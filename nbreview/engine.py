@@ -1,0 +1,138 @@
+"""Reviewing notebooks: load -> program -> facts -> rules -> NotebookReport."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from . import catalog as cat
+from .model import CellView, Finding, Fix, Location, NotebookError, NotebookReport, RunReport
+from .notebook import Notebook, NotebookReadError, load
+
+SKIP_DIRS = {".ipynb_checkpoints", ".git", "__pycache__", ".venv", "node_modules", "site-packages"}
+
+
+@dataclass
+class Options:
+    select: set[str] | None = None  # only these slugs (None = all)
+    ignore: set[str] = field(default_factory=set)
+    langs: tuple[str, ...] = cat.LANGS
+
+    def enabled(self, slug: str) -> bool:
+        if slug in self.ignore:
+            return False
+        return self.select is None or slug in self.select
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
+    """Notebook files under the given paths, sorted; (path, error) for paths that do not exist."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                found.extend(Path(root) / f for f in files if f.endswith(".ipynb"))
+            yield from ((f, None) for f in sorted(found))
+        elif path.exists():
+            yield path, None
+        else:
+            yield path, "no such file or directory"
+
+
+def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookReport:
+    from .checks import load_all
+    from .facts import analyse
+    from .program import build
+
+    options = options or Options()
+    report = NotebookReport(path=nb.path)
+    report.cells = [CellView(c.index, c.cell_type, c.source, c.execution_count, c.cell_id) for c in nb.cells]
+    program = build(nb)
+    report.errors.extend(program.errors)
+    facts = analyse(program)
+    report.framework = facts.framework
+    rules = cat.catalog()
+    seen: set[tuple[str, int, int, int]] = set()
+    for slug, fn in load_all().items():
+        info = rules.get(slug)
+        if info is None or not options.enabled(slug):
+            continue
+        try:
+            hits = list(fn(facts))
+        except Exception as exc:  # a rule bug must not lose the other rules' findings
+            report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
+            continue
+        for hit in hits:
+            key = (slug, *hit.site.key)
+            if key in seen:
+                continue
+            seen.add(key)
+            report.findings.append(_finding(nb, info, hit, options))
+    report.findings.sort(key=lambda f: f.sort_key)
+    return report
+
+
+def _location(nb: Notebook, cell: int, line: int, column: int = 1, end_line: int | None = None) -> Location:
+    c = nb.cells[cell] if 0 <= cell < len(nb.cells) else None
+    return Location(
+        cell=cell,
+        line=line,
+        column=column,
+        end_line=end_line if end_line is not None else line,
+        cell_id=c.cell_id if c else None,
+        execution_count=c.execution_count if c else None,
+        file_line=nb.file_line(cell, line),
+    )
+
+
+def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding:
+    site = hit.site
+    loc = _location(nb, site.cell, site.line, site.column, max(site.line, site.end_line))
+    related = []
+    for r in hit.related:
+        if r.key != site.key:
+            related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
+    messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
+    fix = None
+    if info.autofix:
+        fix = Fix(bool(info.autofix.get("safe", False)),
+                  {lang: info.autofix.get(lang, "") for lang in options.langs})
+    return Finding(
+        rule=info.slug,
+        code=info.code,
+        severity=hit.severity or info.severity,
+        location=loc,
+        messages=messages,
+        related=related,
+        fix=fix,
+        params=dict(hit.params),
+    )
+
+
+def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None) -> NotebookReport:
+    """Review one file; an unreadable file becomes a report with one error (cell None)."""
+    try:
+        nb = load(path, data)
+    except NotebookReadError as exc:
+        return NotebookReport(path=str(path), errors=[NotebookError(str(exc), None)])
+    try:
+        return review_notebook(nb, options)
+    except RecursionError:
+        return NotebookReport(path=str(path), errors=[NotebookError("code too deeply nested to analyse", None)])
+    except Exception as exc:  # never lose a batch to one notebook
+        return NotebookReport(path=str(path), errors=[NotebookError(f"internal error: {exc!r}", None)])
+
+
+def review_paths(paths: Iterable[str | Path], options: Options | None = None,
+                 progress: Callable[[Path], None] | None = None) -> RunReport:
+    reports = []
+    for path, error in discover(paths):
+        if error:
+            reports.append(NotebookReport(path=str(path), errors=[NotebookError(error, None)]))
+            continue
+        reports.append(review_path(path, options))
+        if progress:
+            progress(path)
+    return RunReport(reports)

@@ -1,0 +1,215 @@
+"""What nbreview knows about the libraries students use: names, signatures, semantics.
+
+Qualified names are normalised so that `tf.keras.X`, `tensorflow.keras.X`,
+`tensorflow.python.keras.X`, `keras.src.X` and standalone `keras.X` are one name.
+"""
+from __future__ import annotations
+
+import re
+
+_KERAS_PREFIXES = (
+    "tensorflow.python.keras.",
+    "tensorflow._api.v2.keras.",
+    "tensorflow.compat.v2.keras.",
+    "tensorflow.compat.v1.keras.",
+    "tensorflow.keras.",
+    "keras.api._v2.keras.",
+    "keras.api.",
+    "keras.src.",
+    "tf_keras.src.",
+    "tf_keras.",
+)
+_KERAS_ALIASES = {
+    "keras.models.Model": "keras.Model",
+    "keras.engine.training.Model": "keras.Model",
+    "keras.models.Sequential": "keras.Sequential",
+    "keras.engine.sequential.Sequential": "keras.Sequential",
+    "keras.layers.Input": "keras.Input",
+    "keras.engine.input_layer.Input": "keras.Input",
+    "keras.preprocessing.image_dataset_from_directory": "keras.utils.image_dataset_from_directory",
+    "keras.legacy.preprocessing.image.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
+    "keras.preprocessing.image.image.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
+    "keras.callbacks.callbacks.ModelCheckpoint": "keras.callbacks.ModelCheckpoint",
+}
+
+
+def normalize(qname: str) -> str:
+    if qname in ("tensorflow.keras", "tf_keras"):
+        return "keras"
+    for prefix in _KERAS_PREFIXES:
+        if qname.startswith(prefix):
+            qname = "keras." + qname[len(prefix):]
+            break
+    if qname.startswith("keras."):
+        parts = qname.split(".")
+        # keras.layers.experimental.preprocessing.RandomFlip -> keras.layers.RandomFlip
+        if len(parts) >= 4 and parts[1] == "layers" and parts[-2] in ("preprocessing", "experimental"):
+            qname = "keras.layers." + parts[-1]
+        # keras.applications.efficientnet.EfficientNetB0 -> keras.applications.EfficientNetB0
+        elif len(parts) == 4 and parts[1] == "applications" and parts[3][:1].isupper():
+            qname = "keras.applications." + parts[3]
+        # keras.optimizers.legacy.Adam / keras.optimizers.adam.Adam -> keras.optimizers.Adam
+        elif len(parts) == 4 and parts[1] == "optimizers" and parts[3][:1].isupper():
+            qname = "keras.optimizers." + parts[3]
+        qname = _KERAS_ALIASES.get(qname, qname)
+    elif qname.startswith("albumentations.augmentations."):
+        qname = "albumentations." + qname.rsplit(".", 1)[-1]
+    elif qname.startswith("torchvision.transforms.v2."):
+        qname = "torchvision.transforms." + qname[len("torchvision.transforms.v2."):]
+    return qname
+
+
+# --- signatures: positional parameter names of the calls nbreview models ------------
+
+IDG_PARAMS = [
+    "featurewise_center", "samplewise_center", "featurewise_std_normalization",
+    "samplewise_std_normalization", "zca_whitening", "zca_epsilon", "rotation_range",
+    "width_shift_range", "height_shift_range", "brightness_range", "shear_range", "zoom_range",
+    "channel_shift_range", "fill_mode", "cval", "horizontal_flip", "vertical_flip", "rescale",
+    "preprocessing_function", "data_format", "validation_split", "interpolation_order", "dtype",
+]
+_APP_PARAMS = ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
+               "classifier_activation"]
+
+SIGNATURES: dict[str, list[str]] = {
+    "keras.callbacks.ModelCheckpoint": ["filepath", "monitor", "verbose", "save_best_only",
+                                        "save_weights_only", "mode", "save_freq", "options",
+                                        "initial_value_threshold"],
+    "keras.callbacks.EarlyStopping": ["monitor", "min_delta", "patience", "verbose", "mode", "baseline",
+                                      "restore_best_weights", "start_from_epoch"],
+    "keras.callbacks.ReduceLROnPlateau": ["monitor", "factor", "patience", "verbose", "mode", "min_delta",
+                                          "cooldown", "min_lr"],
+    "keras.callbacks.LearningRateScheduler": ["schedule", "verbose"],
+    "keras.preprocessing.image.ImageDataGenerator": IDG_PARAMS,
+    "ImageDataAugmentor.image_data_augmentor.ImageDataAugmentor": [
+        "featurewise_center", "samplewise_center", "featurewise_std_normalization",
+        "samplewise_std_normalization", "zca_whitening", "zca_epsilon", "augment", "input_augment_mode",
+        "label_augment_mode", "preprocess_input", "rescale", "data_format", "validation_split", "dtype",
+        "seed"],
+    "keras.layers.Rescaling": ["scale", "offset"],
+    "keras.layers.Dense": ["units", "activation"],
+    "keras.Model": ["inputs", "outputs", "name"],
+    "keras.Sequential": ["layers", "name"],
+    "keras.utils.image_dataset_from_directory": ["directory", "labels", "label_mode", "class_names",
+                                                 "color_mode", "batch_size", "image_size", "shuffle", "seed",
+                                                 "validation_split", "subset"],
+    "builtins.range": ["start", "stop", "step"],
+    "torch.utils.data.DataLoader": ["dataset", "batch_size", "shuffle"],
+    "torchvision.datasets.ImageFolder": ["root", "transform", "target_transform"],
+    "torch.utils.data.Subset": ["dataset", "indices"],
+    "torch.utils.data.random_split": ["dataset", "lengths", "generator"],
+}
+for _n in ("EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+           "EfficientNetB5", "EfficientNetB6", "EfficientNetB7"):
+    SIGNATURES["keras.applications." + _n] = _APP_PARAMS
+for _n in ("EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3",
+           "EfficientNetV2S", "EfficientNetV2M", "EfficientNetV2L"):
+    SIGNATURES["keras.applications." + _n] = _APP_PARAMS + ["include_preprocessing"]
+for _n in ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW", "Ftrl", "Lion"):
+    SIGNATURES["keras.optimizers." + _n] = ["learning_rate"]
+
+_FIT = ["x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data",
+        "shuffle", "class_weight", "sample_weight", "initial_epoch", "steps_per_epoch", "validation_steps",
+        "validation_batch_size", "validation_freq"]
+METHOD_SIGNATURES: dict[str, list[str]] = {
+    "fit": _FIT,
+    "fit_generator": ["x", "steps_per_epoch", "epochs", "verbose", "callbacks", "validation_data",
+                      "validation_steps", "validation_freq", "class_weight", "max_queue_size", "workers",
+                      "use_multiprocessing", "shuffle", "initial_epoch"],
+    "evaluate": ["x", "y", "batch_size", "verbose", "sample_weight", "steps", "callbacks"],
+    "evaluate_generator": ["x", "steps", "callbacks"],
+    "predict": ["x", "batch_size", "verbose", "steps", "callbacks"],
+    "predict_generator": ["x", "steps", "callbacks"],
+    "predict_classes": ["x", "batch_size", "verbose"],
+    "predict_on_batch": ["x"],
+    "flow_from_directory": ["directory", "target_size", "color_mode", "classes", "class_mode", "batch_size",
+                            "shuffle", "seed", "save_to_dir", "save_prefix", "save_format", "follow_links",
+                            "subset", "interpolation", "keep_aspect_ratio"],
+    "flow_from_dataframe": ["dataframe", "directory", "x_col", "y_col", "weight_col", "target_size",
+                            "color_mode", "classes", "class_mode", "batch_size", "shuffle", "seed",
+                            "save_to_dir", "save_prefix", "save_format", "subset", "interpolation",
+                            "validate_filenames"],
+    "flow": ["x", "y", "batch_size", "shuffle", "sample_weight", "seed", "save_to_dir", "save_prefix",
+             "save_format", "ignore_class_split", "subset"],
+    "map": ["map_func", "num_parallel_calls", "deterministic"],
+    "compile": ["optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly"],
+    "load_weights": ["filepath"],
+    "add": ["layer"],
+}
+# `fit_generator(generator=...)`, `predict_generator(generator=...)`: the keyword is `generator`
+METHOD_KEYWORD_ALIASES = {"generator": "x"}
+
+
+# --- semantics ---------------------------------------------------------------------
+
+IMAGE_DATA_GENERATOR = "keras.preprocessing.image.ImageDataGenerator"
+IMAGE_DATA_AUGMENTOR = "ImageDataAugmentor.image_data_augmentor.ImageDataAugmentor"
+
+# ImageDataGenerator arguments that randomly change images (the others only normalise)
+IDG_AUGMENTING = ("rotation_range", "width_shift_range", "height_shift_range", "brightness_range",
+                  "shear_range", "zoom_range", "channel_shift_range", "horizontal_flip", "vertical_flip")
+
+FLOW_METHODS = ("flow", "flow_from_directory", "flow_from_dataframe")
+FIT_METHODS = ("fit", "fit_generator")
+PREDICT_METHODS = ("predict", "predict_generator", "predict_on_batch", "predict_classes", "predict_proba")
+EVALUATE_METHODS = ("evaluate", "evaluate_generator")
+DEPRECATED_METHODS = ("fit_generator", "evaluate_generator", "predict_generator", "predict_classes")
+
+# tf.data / dataset methods that pass elements through unchanged
+DATASET_PASSTHROUGH = ("batch", "prefetch", "shuffle", "cache", "repeat", "take", "skip", "unbatch",
+                       "padded_batch", "with_options", "apply", "filter", "rebatch", "ignore_errors")
+
+EFFICIENTNET_V1 = re.compile(r"^keras\.applications\.EfficientNetB[0-7]$")
+EFFICIENTNET_V2 = re.compile(r"^keras\.applications\.EfficientNetV2(B[0-3]|S|M|L)$")
+LEGACY_EFFICIENTNET = re.compile(r"^efficientnet\.(tfkeras|keras|model)\.EfficientNet")
+
+KERAS_APPLICATION = re.compile(r"^keras\.applications\.[A-Z]\w+$")
+
+KERAS_RANDOM_LAYERS = frozenset(
+    "RandomFlip RandomRotation RandomZoom RandomTranslation RandomContrast RandomBrightness RandomCrop "
+    "RandomHeight RandomWidth RandAugment RandomGrayscale RandomHue RandomSaturation RandomShear "
+    "RandomColorJitter RandomColorDegeneration RandomSharpness RandomInvert RandomPosterization "
+    "RandomErasing RandomGaussianBlur RandomPerspective RandomElasticTransform MixUp CutMix AugMix "
+    "Solarization GaussianNoise GaussianDropout".split()
+)
+# albumentations transforms that are deterministic by default (p=1 and no randomness)
+ALBU_DETERMINISTIC = frozenset(
+    "Resize Normalize ToFloat FromFloat CenterCrop Crop PadIfNeeded LongestMaxSize SmallestMaxSize "
+    "ToTensorV2 ToTensor ToRGB ToGray ToSepia Lambda NoOp".split()
+)
+ALBU_DEFAULT_P1 = frozenset(
+    "Resize Normalize ToFloat FromFloat CenterCrop Crop PadIfNeeded LongestMaxSize SmallestMaxSize "
+    "ToTensorV2 ToTensor Compose OneOf SomeOf Sequential Lambda".split()
+)
+ALBU_CONTAINERS = frozenset({"Compose", "OneOf", "SomeOf", "Sequential", "OneOrOther", "ReplayCompose"})
+
+TORCHVISION_DETERMINISTIC = frozenset(
+    "Resize CenterCrop ToTensor ToImage ToDtype PILToTensor ToPILImage Normalize ConvertImageDtype "
+    "Grayscale Pad FiveCrop TenCrop Lambda Compose ConvertImageDtype".split()
+)
+
+RANDOM_CALL_PREFIXES = (
+    "tensorflow.image.random_", "tensorflow.image.stateless_random_", "tensorflow.random.",
+    "tensorflow.compat.v1.random.", "numpy.random.", "random.", "torch.rand", "tensorflow_addons.image.random",
+    "keras.random.",
+)
+
+
+def is_random_call(qname: str) -> bool:
+    return qname.startswith(RANDOM_CALL_PREFIXES) and qname not in ("random.seed", "numpy.random.seed",
+                                                                   "tensorflow.random.set_seed")
+
+
+# star-import: which names a module provides (only for names rules care about)
+STAR_EXPORTS: dict[str, frozenset[str]] = {
+    "keras.callbacks": frozenset({"ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau",
+                                  "LearningRateScheduler", "TensorBoard", "CSVLogger", "Callback"}),
+    "keras.preprocessing.image": frozenset({"ImageDataGenerator", "load_img", "img_to_array"}),
+    "keras.optimizers": frozenset({"Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
+                                   "AdamW", "Ftrl"}),
+    "keras.applications": frozenset(),  # resolved by capitalised model names below
+    "keras.layers": frozenset(),
+    "keras.models": frozenset({"Model", "Sequential", "load_model"}),
+    "ImageDataAugmentor.image_data_augmentor": frozenset({"ImageDataAugmentor"}),
+    "keras": frozenset({"Model", "Sequential", "Input"}),
+}

@@ -1,0 +1,905 @@
+"""A small abstract interpreter over a notebook's code cells, in cell order.
+
+It binds names across cells, resolves imports to normalised qualified names, evaluates
+literals and simple arithmetic, follows the notebook's own functions into their bodies
+(with the arguments of each call, a few levels deep), and records every call with its
+evaluated arguments and its context (cell, loops, enclosing functions). It never runs
+the student's code: every value is symbolic.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from . import apis
+from .values import (
+    UNKNOWN,
+    CallRecord,
+    Class,
+    Const,
+    Dict,
+    Func,
+    Loop,
+    Obj,
+    Ref,
+    Seq,
+    Site,
+    Unknown,
+    Use,
+    Value,
+)
+
+MAX_DEPTH = 5  # nested calls of notebook functions followed
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+_BINOPS = {
+    ast.Add: ("add", operator.add), ast.Sub: ("sub", operator.sub), ast.Mult: ("mul", operator.mul),
+    ast.Div: ("div", operator.truediv), ast.FloorDiv: ("floordiv", operator.floordiv),
+    ast.Mod: ("mod", operator.mod), ast.Pow: ("pow", operator.pow), ast.MatMult: ("matmul", None),
+    ast.LShift: ("lshift", operator.lshift), ast.RShift: ("rshift", operator.rshift),
+    ast.BitOr: ("or", operator.or_), ast.BitAnd: ("and", operator.and_), ast.BitXor: ("xor", operator.xor),
+}
+
+
+@dataclass
+class Frame:
+    vars: dict[str, Value]
+    parent: "Frame | None" = None
+    globals_decl: set[str] = field(default_factory=set)
+    returns: list[Value] = field(default_factory=list)
+
+    def lookup(self, name: str) -> Value | None:
+        f: Frame | None = self
+        while f is not None:
+            if name in f.vars:
+                return f.vars[name]
+            f = f.parent
+        return None
+
+    def bind(self, name: str, value: Value) -> None:
+        if name in self.globals_decl and self.parent is not None:
+            root = self
+            while root.parent is not None:
+                root = root.parent
+            root.vars[name] = value
+        else:
+            self.vars[name] = value
+
+
+@dataclass
+class _Ctx:
+    cell: int
+    loops: tuple[Loop, ...] = ()
+    funcs: tuple[Func, ...] = ()
+    func_objs: tuple[Func, ...] = ()
+    uncalled: bool = False
+    contexts: tuple[str, ...] = ()
+
+    def site(self, node: ast.AST) -> Site:
+        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts)
+
+
+class Interpreter:
+    def __init__(self) -> None:
+        self.globals = Frame({})
+        self.calls: list[CallRecord] = []
+        self.objects: list[Obj] = []
+        self.funcs: list[Func] = []
+        self.classes: list[Class] = []
+        self.star_imports: list[str] = []
+        self.imports: list[tuple[Site, str]] = []  # every imported qualified name
+        self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
+        self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
+        self._depth = 0
+        self._active: list[Func] = []
+
+    # --- driver ---------------------------------------------------------------------
+    def run_cell(self, cell: int, tree: ast.Module) -> None:
+        ctx = _Ctx(cell)
+        self.exec_block(tree.body, self.globals, ctx)
+
+    def finish(self) -> None:
+        """Evaluate, once, the notebook functions nothing called, with unknown arguments."""
+        for func in list(self.funcs):
+            if func.evaluated == 0 and isinstance(func.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.call_func(func, [], {}, _Ctx(func.cell, uncalled=True), uncalled=True)
+
+    # --- statements -----------------------------------------------------------------
+    def exec_block(self, body: Iterable[ast.stmt], frame: Frame, ctx: _Ctx) -> None:
+        for stmt in body:
+            try:
+                self.exec_stmt(stmt, frame, ctx)
+            except RecursionError:
+                raise
+            except _Return:
+                raise
+            except Exception:  # an analysis bug must never lose the notebook: skip the statement
+                continue
+
+    def exec_stmt(self, s: ast.stmt, frame: Frame, ctx: _Ctx) -> None:
+        if isinstance(s, ast.Expr):
+            self.eval(s.value, frame, ctx)
+        elif isinstance(s, ast.Assign):
+            value = self.eval(s.value, frame, ctx)
+            for target in s.targets:
+                self.assign(target, value, frame, ctx, s)
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is not None:
+                self.assign(s.target, self.eval(s.value, frame, ctx), frame, ctx, s)
+        elif isinstance(s, ast.AugAssign):
+            current = self.eval(s.target, frame, ctx) if not isinstance(s.target, ast.Subscript) else UNKNOWN
+            right = self.eval(s.value, frame, ctx)
+            value = self.binop(s.op, current, right, ctx.site(s))
+            if isinstance(s.target, ast.Name):
+                frame.bind(s.target.id, value)
+            elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq):
+                current.items.extend(right.items)
+        elif isinstance(s, (ast.Import, ast.ImportFrom)):
+            self.exec_import(s, frame, ctx)
+        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorators = [self._qname_of(self.eval(d, frame, ctx)) for d in s.decorator_list]
+            func = Func(s, s.name, ctx.cell, frame, [d for d in decorators if d])
+            self.funcs.append(func)
+            frame.bind(s.name, func)
+        elif isinstance(s, ast.ClassDef):
+            bases = [self.eval(b, frame, ctx) for b in s.bases]
+            cls = Class(s, s.name, ctx.cell, bases)
+            for item in s.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    f = Func(item, f"{s.name}.{item.name}", ctx.cell, frame)
+                    cls.methods[item.name] = f
+                    self.funcs.append(f)
+            self.classes.append(cls)
+            frame.bind(s.name, cls)
+        elif isinstance(s, (ast.For, ast.AsyncFor)):
+            over = self.eval(s.iter, frame, ctx)
+            loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
+                        frozenset(_assigned_names(s.body)), over)
+            self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
+            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+            self.exec_block(s.body, frame, inner)
+            self.exec_block(s.orelse, frame, ctx)
+        elif isinstance(s, ast.While):
+            self.eval(s.test, frame, ctx)
+            loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), frozenset(_assigned_names(s.body)))
+            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+            self.exec_block(s.body, frame, inner)
+            self.exec_block(s.orelse, frame, ctx)
+        elif isinstance(s, ast.If):
+            self.exec_if(s, frame, ctx)
+        elif isinstance(s, (ast.With, ast.AsyncWith)):
+            names = list(ctx.contexts)
+            for item in s.items:
+                v = self.eval(item.context_expr, frame, ctx)
+                q = self._qname_of(v)
+                if q:
+                    names.append(q)
+                if item.optional_vars is not None:
+                    obj = v if isinstance(v, Obj) else Obj("with", q, ctx.site(item.context_expr), origin=v)
+                    self.assign(item.optional_vars, obj, frame, ctx, s, record=False)
+            inner = _Ctx(ctx.cell, ctx.loops, ctx.funcs, ctx.func_objs, ctx.uncalled, tuple(names))
+            self.exec_block(s.body, frame, inner)
+        elif isinstance(s, ast.Try) or s.__class__.__name__ == "TryStar":
+            self.exec_block(s.body, frame, ctx)
+            for h in s.handlers:
+                if h.name:
+                    frame.bind(h.name, UNKNOWN)
+                self.exec_block(h.body, frame, ctx)
+            self.exec_block(s.orelse, frame, ctx)
+            self.exec_block(s.finalbody, frame, ctx)
+        elif isinstance(s, ast.Return):
+            frame.returns.append(self.eval(s.value, frame, ctx) if s.value is not None else Const(None))
+        elif isinstance(s, ast.Delete):
+            for t in s.targets:
+                if isinstance(t, ast.Name):
+                    frame.vars.pop(t.id, None)
+        elif isinstance(s, (ast.Global, ast.Nonlocal)):
+            frame.globals_decl.update(s.names)
+        elif isinstance(s, ast.Match):
+            self.eval(s.subject, frame, ctx)
+            for case in s.cases:
+                self.exec_block(case.body, frame, ctx)
+        elif isinstance(s, (ast.Raise, ast.Assert)):
+            for child in ast.iter_child_nodes(s):
+                if isinstance(child, ast.expr):
+                    self.eval(child, frame, ctx)
+
+    def exec_if(self, s: ast.If, frame: Frame, ctx: _Ctx) -> None:
+        test = self.eval(s.test, frame, ctx)
+        if isinstance(test, Const):
+            self.exec_block(s.body if test.value else s.orelse, frame, ctx)
+            return
+        # Both branches may run: evaluate each on a copy, then keep what they agree on.
+        before = dict(frame.vars)
+        self.exec_block(s.body, frame, ctx)
+        after_body = frame.vars
+        frame.vars = dict(before)
+        self.exec_block(s.orelse, frame, ctx)
+        after_else = frame.vars
+        merged: dict[str, Value] = {}
+        for name in set(after_body) | set(after_else):
+            a, b = after_body.get(name), after_else.get(name)
+            if a is b:
+                merged[name] = a  # type: ignore[assignment]
+            elif a is None or b is None:
+                # bound in one branch only: if it existed before, it may or may not change
+                only = a if a is not None else b
+                merged[name] = only if name not in before else UNKNOWN  # type: ignore[assignment]
+            else:
+                merged[name] = UNKNOWN
+        frame.vars = merged
+
+    def exec_import(self, s: ast.Import | ast.ImportFrom, frame: Frame, ctx: _Ctx) -> None:
+        site = ctx.site(s)
+        if isinstance(s, ast.Import):
+            for alias in s.names:
+                q = apis.normalize(alias.name)
+                self.imports.append((site, q))
+                if alias.asname:
+                    frame.bind(alias.asname, Ref(q))
+                else:
+                    top = alias.name.split(".")[0]
+                    frame.bind(top, Ref(apis.normalize(top)))
+            return
+        if s.level:  # relative import inside a notebook: unknown package
+            for alias in s.names:
+                if alias.name != "*":
+                    frame.bind(alias.asname or alias.name, UNKNOWN)
+            return
+        module = apis.normalize(s.module or "")
+        for alias in s.names:
+            if alias.name == "*":
+                self.star_imports.append(module)
+                self.imports.append((site, module + ".*"))
+                continue
+            q = apis.normalize(f"{module}.{alias.name}")
+            self.imports.append((site, q))
+            frame.bind(alias.asname or alias.name, Ref(q))
+
+    def assign(self, target: ast.expr, value: Value, frame: Frame, ctx: _Ctx, stmt: ast.AST,
+               record: bool = True) -> None:
+        if isinstance(target, ast.Name):
+            frame.bind(target.id, value)
+            if record:
+                self.assignments.append((ctx.site(stmt), target.id, value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            elts = target.elts
+            if isinstance(value, Seq) and len(value.items) == len(elts) and not any(
+                isinstance(e, ast.Starred) for e in elts
+            ):
+                for e, v in zip(elts, value.items):
+                    self.assign(e, v, frame, ctx, stmt, record)
+            else:
+                for i, e in enumerate(elts):
+                    if isinstance(e, ast.Starred):
+                        self.assign(e.value, UNKNOWN, frame, ctx, stmt, record)
+                        continue
+                    item = (
+                        Obj("item", str(i), ctx.site(e), args={"index": Const(i)}, origin=value)
+                        if isinstance(value, Obj)
+                        else UNKNOWN
+                    )
+                    self.assign(e, item, frame, ctx, stmt, record)
+        elif isinstance(target, ast.Attribute):
+            base = self.eval(target.value, frame, ctx)
+            site = ctx.site(stmt)
+            if isinstance(base, Obj):
+                base.attrs.setdefault(target.attr, []).append((site, value))
+            self.attr_sets.append((site, base, target.attr, value))
+        elif isinstance(target, ast.Subscript):
+            base = self.eval(target.value, frame, ctx)
+            key = self.eval(target.slice, frame, ctx)
+            if isinstance(base, Dict):
+                if isinstance(key, Const) and isinstance(key.value, str):
+                    base.items[key.value] = value
+                    base.key_sites[key.value] = ctx.site(stmt)
+                else:
+                    base.complete = False
+            elif isinstance(base, Seq):
+                base.complete = False
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, UNKNOWN, frame, ctx, stmt, record)
+
+    # --- expressions ----------------------------------------------------------------
+    def eval(self, e: ast.expr | None, frame: Frame, ctx: _Ctx) -> Value:
+        if e is None:
+            return Const(None)
+        method = getattr(self, "eval_" + e.__class__.__name__, None)
+        if method is None:
+            for child in ast.iter_child_nodes(e):
+                if isinstance(child, ast.expr):
+                    self.eval(child, frame, ctx)
+            return UNKNOWN
+        return method(e, frame, ctx)
+
+    def eval_Constant(self, e: ast.Constant, frame: Frame, ctx: _Ctx) -> Value:
+        return Const(e.value, ctx.site(e))
+
+    def eval_Name(self, e: ast.Name, frame: Frame, ctx: _Ctx) -> Value:
+        v = frame.lookup(e.id)
+        if v is not None:
+            return v
+        for module in reversed(self.star_imports):
+            if e.id in apis.STAR_EXPORTS.get(module, ()) or (
+                module == "keras.applications" and e.id[:1].isupper()
+            ) or (module == "keras.layers" and e.id[:1].isupper()):
+                return Ref(apis.normalize(f"{module}.{e.id}"))
+        if e.id in _BUILTIN_NAMES:
+            return Ref("builtins." + e.id)
+        for module in reversed(self.star_imports):
+            if module not in apis.STAR_EXPORTS and e.id[:1].isupper():
+                return Ref(apis.normalize(f"{module}.{e.id}"))
+        return Unknown(f"unbound name {e.id}")
+
+    def eval_Attribute(self, e: ast.Attribute, frame: Frame, ctx: _Ctx) -> Value:
+        base = self.eval(e.value, frame, ctx)
+        if isinstance(base, Ref):
+            return Ref(apis.normalize(f"{base.qname}.{e.attr}"))
+        if isinstance(base, Obj):
+            assigned = base.attr(e.attr)
+            if assigned is not None:
+                return assigned
+            return Obj("attr", e.attr, ctx.site(e), origin=base)
+        if isinstance(base, Class) and e.attr in base.methods:
+            return base.methods[e.attr]
+        if isinstance(base, Unknown):
+            return Obj("attr", e.attr, ctx.site(e), origin=base)
+        return UNKNOWN
+
+    def eval_Tuple(self, e: ast.Tuple, frame: Frame, ctx: _Ctx) -> Value:
+        return self._seq(e.elts, "tuple", frame, ctx, e)
+
+    def eval_List(self, e: ast.List, frame: Frame, ctx: _Ctx) -> Value:
+        return self._seq(e.elts, "list", frame, ctx, e)
+
+    def eval_Set(self, e: ast.Set, frame: Frame, ctx: _Ctx) -> Value:
+        return self._seq(e.elts, "set", frame, ctx, e)
+
+    def _seq(self, elts: list[ast.expr], kind: str, frame: Frame, ctx: _Ctx, node: ast.AST) -> Value:
+        items: list[Value] = []
+        complete = True
+        for elt in elts:
+            if isinstance(elt, ast.Starred):
+                v = self.eval(elt.value, frame, ctx)
+                if isinstance(v, Seq):
+                    items.extend(v.items)
+                    complete = complete and v.complete
+                else:
+                    complete = False
+            else:
+                items.append(self.eval(elt, frame, ctx))
+        if kind == "tuple" and complete and all(isinstance(i, Const) for i in items):
+            return Const(tuple(i.value for i in items), ctx.site(node))  # type: ignore[union-attr]
+        return Seq(items, kind, complete, ctx.site(node))
+
+    def eval_Dict(self, e: ast.Dict, frame: Frame, ctx: _Ctx) -> Value:
+        out = Dict({}, True, ctx.site(e))
+        for k, v in zip(e.keys, e.values):
+            val = self.eval(v, frame, ctx)
+            if k is None:  # {**other}
+                if isinstance(val, Dict):
+                    out.items.update(val.items)
+                    out.key_sites.update(val.key_sites)
+                    out.complete = out.complete and val.complete
+                else:
+                    out.complete = False
+                continue
+            key = self.eval(k, frame, ctx)
+            if isinstance(key, Const) and isinstance(key.value, str):
+                out.items[key.value] = val
+                out.key_sites[key.value] = ctx.site(k)
+            else:
+                out.complete = False
+        return out
+
+    def eval_JoinedStr(self, e: ast.JoinedStr, frame: Frame, ctx: _Ctx) -> Value:
+        parts = []
+        for v in e.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+            else:
+                inner = self.eval(v.value, frame, ctx) if isinstance(v, ast.FormattedValue) else UNKNOWN
+                if isinstance(inner, Const) and getattr(v, "format_spec", None) is None and v.conversion == -1:
+                    parts.append(str(inner.value))
+                else:
+                    return Unknown("f-string")
+        return Const("".join(parts), ctx.site(e))
+
+    def eval_BinOp(self, e: ast.BinOp, frame: Frame, ctx: _Ctx) -> Value:
+        left = self.eval(e.left, frame, ctx)
+        right = self.eval(e.right, frame, ctx)
+        return self.binop(e.op, left, right, ctx.site(e))
+
+    def binop(self, op: ast.operator, left: Value, right: Value, site: Site) -> Value:
+        name, fn = _BINOPS.get(type(op), ("op", None))
+        if isinstance(left, Const) and isinstance(right, Const) and fn is not None:
+            try:
+                if name == "pow" and isinstance(right.value, (int, float)) and abs(right.value) > 64:
+                    return UNKNOWN
+                if name == "mul" and isinstance(left.value, (str, bytes, tuple)) and isinstance(right.value, int) \
+                        and right.value > 10_000:
+                    return UNKNOWN
+                if name == "mod" and isinstance(left.value, str):
+                    return Unknown("string formatting")
+                return Const(fn(left.value, right.value), site)
+            except Exception:
+                return UNKNOWN
+        if name == "add" and isinstance(left, Seq) and isinstance(right, Seq):
+            return Seq(left.items + right.items, left.kind, left.complete and right.complete, site)
+        if name == "add" and isinstance(left, Const) and isinstance(left.value, str):
+            return Unknown("string")
+        obj = Obj("binop", name, site, args={"left": left, "right": right}, origin=left)
+        self._note_obj(obj)
+        return obj
+
+    def eval_UnaryOp(self, e: ast.UnaryOp, frame: Frame, ctx: _Ctx) -> Value:
+        v = self.eval(e.operand, frame, ctx)
+        if isinstance(v, Const):
+            try:
+                if isinstance(e.op, ast.USub):
+                    return Const(-v.value, ctx.site(e))
+                if isinstance(e.op, ast.UAdd):
+                    return Const(+v.value, ctx.site(e))
+                if isinstance(e.op, ast.Not):
+                    return Const(not v.value, ctx.site(e))
+                if isinstance(e.op, ast.Invert):
+                    return Const(~v.value, ctx.site(e))
+            except Exception:
+                return UNKNOWN
+        return UNKNOWN
+
+    def eval_BoolOp(self, e: ast.BoolOp, frame: Frame, ctx: _Ctx) -> Value:
+        values = [self.eval(v, frame, ctx) for v in e.values]
+        if all(isinstance(v, Const) for v in values):
+            result = values[0].value  # type: ignore[union-attr]
+            for v in values[1:]:
+                result = (result and v.value) if isinstance(e.op, ast.And) else (result or v.value)  # type: ignore
+            return Const(result, ctx.site(e))
+        return UNKNOWN
+
+    def eval_Compare(self, e: ast.Compare, frame: Frame, ctx: _Ctx) -> Value:
+        left = self.eval(e.left, frame, ctx)
+        rights = [self.eval(c, frame, ctx) for c in e.comparators]
+        if isinstance(left, Const) and len(rights) == 1 and isinstance(rights[0], Const):
+            ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                   ast.Gt: operator.gt, ast.GtE: operator.ge}
+            fn = ops.get(type(e.ops[0]))
+            if fn is not None:
+                try:
+                    return Const(bool(fn(left.value, rights[0].value)), ctx.site(e))
+                except Exception:
+                    return UNKNOWN
+        return UNKNOWN
+
+    def eval_IfExp(self, e: ast.IfExp, frame: Frame, ctx: _Ctx) -> Value:
+        test = self.eval(e.test, frame, ctx)
+        body = self.eval(e.body, frame, ctx)
+        orelse = self.eval(e.orelse, frame, ctx)
+        if isinstance(test, Const):
+            return body if test.value else orelse
+        return body if body is orelse else UNKNOWN
+
+    def eval_Subscript(self, e: ast.Subscript, frame: Frame, ctx: _Ctx) -> Value:
+        base = self.eval(e.value, frame, ctx)
+        key = self.eval(e.slice, frame, ctx)
+        if isinstance(base, Dict) and isinstance(key, Const):
+            return base.items.get(key.value, UNKNOWN) if isinstance(key.value, str) else UNKNOWN
+        if isinstance(base, Seq) and isinstance(key, Const) and isinstance(key.value, int) and base.complete:
+            try:
+                return base.items[key.value]
+            except IndexError:
+                return UNKNOWN
+        if isinstance(base, Const) and isinstance(key, Const):
+            try:
+                return Const(base.value[key.value], ctx.site(e))
+            except Exception:
+                return UNKNOWN
+        if isinstance(base, Obj):
+            return Obj("subscript", None, ctx.site(e), args={"index": key}, origin=base)
+        return UNKNOWN
+
+    def eval_Slice(self, e: ast.Slice, frame: Frame, ctx: _Ctx) -> Value:
+        parts = [self.eval(p, frame, ctx) if p is not None else Const(None) for p in (e.lower, e.upper, e.step)]
+        if all(isinstance(p, Const) for p in parts):
+            return Const(slice(*(p.value for p in parts)), ctx.site(e))  # type: ignore[union-attr]
+        return UNKNOWN
+
+    def eval_Lambda(self, e: ast.Lambda, frame: Frame, ctx: _Ctx) -> Value:
+        func = Func(e, "<lambda>", ctx.cell, frame)
+        self.funcs.append(func)
+        return func
+
+    def eval_NamedExpr(self, e: ast.NamedExpr, frame: Frame, ctx: _Ctx) -> Value:
+        v = self.eval(e.value, frame, ctx)
+        frame.bind(e.target.id, v)
+        return v
+
+    def eval_Starred(self, e: ast.Starred, frame: Frame, ctx: _Ctx) -> Value:
+        self.eval(e.value, frame, ctx)
+        return UNKNOWN
+
+    def _comprehension(self, e: ast.AST, elts: list[ast.expr], frame: Frame, ctx: _Ctx) -> Value:
+        inner_frame = Frame({}, frame)
+        loops = ctx.loops
+        for gen in e.generators:  # type: ignore[attr-defined]
+            over = self.eval(gen.iter, inner_frame, _Ctx(ctx.cell, loops, ctx.funcs, ctx.func_objs,
+                                                          ctx.uncalled, ctx.contexts))
+            names = frozenset(_names(gen.target))
+            loops = loops + (Loop(e, ctx.cell, e.lineno, "comprehension", _loop_count(over), names,  # type: ignore
+                                  frozenset(), over),)
+            self.assign(gen.target, self._element_of(over, ctx.site(gen.target)), inner_frame, ctx, e,
+                        record=False)
+        inner = _Ctx(ctx.cell, loops, ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+        for gen in e.generators:  # type: ignore[attr-defined]
+            for cond in gen.ifs:
+                self.eval(cond, inner_frame, inner)
+        values = [self.eval(x, inner_frame, inner) for x in elts]
+        return Obj("comprehension", e.__class__.__name__, ctx.site(e), args={"element": values[-1]},
+                   origin=values[-1])
+
+    def eval_ListComp(self, e, frame, ctx):
+        return self._comprehension(e, [e.elt], frame, ctx)
+
+    eval_SetComp = eval_ListComp
+    eval_GeneratorExp = eval_ListComp
+
+    def eval_DictComp(self, e, frame, ctx):
+        return self._comprehension(e, [e.key, e.value], frame, ctx)
+
+    def eval_Await(self, e: ast.Await, frame: Frame, ctx: _Ctx) -> Value:
+        return self.eval(e.value, frame, ctx)
+
+    # --- calls ----------------------------------------------------------------------
+    def eval_Call(self, e: ast.Call, frame: Frame, ctx: _Ctx) -> Value:
+        method: str | None = None
+        receiver: Value | None = None
+        if isinstance(e.func, ast.Attribute):
+            receiver = self.eval(e.func.value, frame, ctx)
+            method = e.func.attr
+            if isinstance(receiver, Ref):
+                callee: Value = Ref(apis.normalize(f"{receiver.qname}.{method}"))
+                method, receiver = None, None
+            elif isinstance(receiver, Obj) and receiver.attr(method) is not None:
+                callee = receiver.attr(method)  # type: ignore[assignment]
+                method, receiver = None, None
+            elif isinstance(receiver, Class) and method in receiver.methods:
+                callee = receiver.methods[method]
+                method, receiver = None, None
+            else:
+                callee = UNKNOWN
+        else:
+            callee = self.eval(e.func, frame, ctx)
+
+        positional: list[Value] = []
+        keywords: dict[str, Value] = {}
+        arg_nodes: dict[str, ast.AST] = {}
+        complete = True
+        for a in e.args:
+            if isinstance(a, ast.Starred):
+                v = self.eval(a.value, frame, ctx)
+                if isinstance(v, Seq) and v.complete:
+                    positional.extend(v.items)
+                elif isinstance(v, Const) and isinstance(v.value, tuple):
+                    positional.extend(Const(x) for x in v.value)
+                else:
+                    complete = False
+                continue
+            arg_nodes[f"#{len(positional)}"] = a
+            positional.append(self.eval(a, frame, ctx))
+        for kw in e.keywords:
+            v = self.eval(kw.value, frame, ctx)
+            if kw.arg is None:
+                if isinstance(v, Dict):
+                    for k, val in v.items.items():
+                        keywords[k] = val
+                        arg_nodes.setdefault(k, kw.value)
+                    complete = complete and v.complete
+                else:
+                    complete = False
+                continue
+            keywords[kw.arg] = v
+            arg_nodes[kw.arg] = kw
+        site = ctx.site(e)
+        if not isinstance(callee, (Func, Class)):
+            # a notebook function handed to a library (dataset.map(f), preprocessing_function=f)
+            # runs inside the library: evaluate its body once, with unknown arguments
+            for v in list(positional) + list(keywords.values()):
+                if isinstance(v, Func) and v.evaluated == 0:
+                    self.call_func(v, [Unknown("library argument")] * _arity(v), {}, ctx)
+
+        if isinstance(callee, Func):
+            result = self.call_func(callee, positional, keywords, ctx)
+            self._record(site, callee.name, None, None, self._map(None, None, positional, keywords),
+                         complete, result, callee)
+            return result
+        if isinstance(callee, Class):
+            obj = Obj("call", f"notebook.{callee.name}", site, self._map(None, None, positional, keywords),
+                      callee=callee, complete=complete, arg_sites=arg_nodes)
+            self._note_obj(obj)
+            self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
+            init = callee.methods.get("__init__")
+            if init is not None and self._depth < MAX_DEPTH:
+                self.call_func(init, [obj] + positional, keywords, ctx)
+            return obj
+
+        if isinstance(callee, Ref):
+            q = callee.qname
+            args = self._map(q, None, positional, keywords)
+            result = self._call_ref(q, args, positional, keywords, complete, site, arg_nodes, frame)
+            self._record(site, q, None, None, args, complete, result, callee)
+            self._flows(result, args, site)
+            return result
+
+        if method is not None:
+            args = self._map(None, method, positional, keywords)
+            result = self._call_method(receiver, method, args, positional, complete, site, arg_nodes)
+            rec = self._record(site, "." + method, method, receiver, args, complete, result, None)
+            if isinstance(receiver, Obj):
+                receiver.uses.append(Use(rec, "self"))
+            self._flows_rec(rec)
+            return result
+
+        # calling an object: a layer applied to a tensor, a transform applied to an image, ...
+        args = {f"#{i}": v for i, v in enumerate(positional)}
+        args.update(keywords)
+        first = positional[0] if positional else (next(iter(keywords.values())) if keywords else None)
+        result = Obj("apply", None, site, args=args, origin=first, callee=callee, complete=complete,
+                     arg_sites=arg_nodes)
+        self._note_obj(result)
+        rec = self._record(site, "()", None, callee, args, complete, result, callee)
+        if isinstance(callee, Obj):
+            callee.uses.append(Use(rec, "self"))
+        self._flows_rec(rec)
+        return result
+
+    def _map(self, qname: str | None, method: str | None, positional: list[Value],
+             keywords: dict[str, Value]) -> dict[str, Value]:
+        names = None
+        if qname is not None:
+            names = apis.SIGNATURES.get(qname)
+        elif method is not None:
+            names = apis.METHOD_SIGNATURES.get(method)
+        out: dict[str, Value] = {}
+        for i, v in enumerate(positional):
+            if names is not None and i < len(names):
+                out[names[i]] = v
+            else:
+                out[f"#{i}"] = v
+        for k, v in keywords.items():
+            if method is not None and k in apis.METHOD_KEYWORD_ALIASES:
+                k = apis.METHOD_KEYWORD_ALIASES[k]
+            out[k] = v
+        return out
+
+    def _call_ref(self, q: str, args: dict[str, Value], positional: list[Value], keywords: dict[str, Value],
+                  complete: bool, site: Site, arg_nodes: dict[str, ast.AST], frame: Frame) -> Value:
+        if q in ("builtins.dict",):
+            d = Dict({}, complete and not positional, site)
+            if positional and isinstance(positional[0], Dict):
+                d.items.update(positional[0].items)
+                d.complete = complete and positional[0].complete
+            d.items.update(keywords)
+            for k in keywords:
+                if k in arg_nodes:
+                    d.key_sites[k] = Site(site.cell, arg_nodes[k], site.loops, site.funcs, site.uncalled)
+            return d
+        if q in ("builtins.list", "builtins.tuple") and positional and isinstance(positional[0], Seq):
+            return Seq(list(positional[0].items), q.split(".")[1], positional[0].complete, site)
+        if q in ("builtins.int", "builtins.float", "builtins.str", "builtins.bool", "builtins.round",
+                 "builtins.abs", "builtins.min", "builtins.max") and positional and all(
+            isinstance(p, Const) for p in positional
+        ) and not keywords:
+            try:
+                fn = getattr(builtins, q.split(".")[1])
+                return Const(fn(*[p.value for p in positional]), site)  # type: ignore[union-attr]
+            except Exception:
+                return UNKNOWN
+        if q in ("math.ceil", "math.floor", "math.sqrt", "numpy.ceil", "numpy.floor") and positional and all(
+            isinstance(p, Const) for p in positional
+        ):
+            try:
+                return Const(getattr(math, q.split(".")[1])(positional[0].value), site)  # type: ignore
+            except Exception:
+                return UNKNOWN
+        if q == "builtins.len" and positional and isinstance(positional[0], Seq) and positional[0].complete:
+            return Const(len(positional[0].items), site)
+        obj = Obj("call", q, site, args, complete=complete, arg_sites=arg_nodes)
+        self._note_obj(obj)
+        return obj
+
+    def _call_method(self, receiver: Value | None, method: str, args: dict[str, Value],
+                     positional: list[Value], complete: bool, site: Site,
+                     arg_nodes: dict[str, ast.AST]) -> Value:
+        if isinstance(receiver, Seq):
+            if method in ("append", "add") and positional:
+                receiver.items.append(positional[0])
+                return Const(None, site)
+            if method in ("extend",) and positional:
+                if isinstance(positional[0], Seq):
+                    receiver.items.extend(positional[0].items)
+                    receiver.complete = receiver.complete and positional[0].complete
+                else:
+                    receiver.complete = False
+                return Const(None, site)
+            if method in ("insert",) and len(positional) == 2:
+                receiver.items.append(positional[1])
+                return Const(None, site)
+            if method in ("copy",):
+                return Seq(list(receiver.items), receiver.kind, receiver.complete, site)
+        if isinstance(receiver, Dict):
+            if method == "update":
+                if positional and isinstance(positional[0], Dict):
+                    receiver.items.update(positional[0].items)
+                    receiver.complete = receiver.complete and positional[0].complete
+                elif positional:
+                    receiver.complete = False
+                for k, v in args.items():
+                    if not k.startswith("#"):
+                        receiver.items[k] = v
+                return Const(None, site)
+            if method == "copy":
+                return Dict(dict(receiver.items), receiver.complete, site, dict(receiver.key_sites))
+            if method == "get" and positional and isinstance(positional[0], Const):
+                return receiver.items.get(positional[0].value, positional[1] if len(positional) > 1 else Const(None))
+            if method == "setdefault" and positional and isinstance(positional[0], Const):
+                return receiver.items.setdefault(positional[0].value, positional[1] if len(positional) > 1
+                                                 else Const(None))
+            if method == "pop" and positional and isinstance(positional[0], Const):
+                return receiver.items.pop(positional[0].value, UNKNOWN)
+        if isinstance(receiver, Const) and isinstance(receiver.value, str) and method == "format":
+            return Unknown("str.format")
+        obj = Obj("method", method, site, args, origin=receiver, complete=complete, arg_sites=arg_nodes)
+        self._note_obj(obj)
+        return obj
+
+    def _note_obj(self, obj: Obj) -> None:
+        self.objects.append(obj)
+
+    def _record(self, site: Site, name: str, method: str | None, receiver: Value | None, args: dict[str, Value],
+                complete: bool, result: Value, callee: Value | None) -> CallRecord:
+        rec = CallRecord(site, name, method, receiver, args, complete, result, callee)
+        self.calls.append(rec)
+        return rec
+
+    def _flows(self, result: Value, args: dict[str, Value], site: Site) -> None:
+        pass  # flows are recorded through CallRecords (see _flows_rec); kept for symmetry
+
+    def _flows_rec(self, rec: CallRecord) -> None:
+        for name, v in rec.args.items():
+            for obj in _objects_in(v):
+                obj.uses.append(Use(rec, name))
+
+    # --- following the notebook's own functions --------------------------------------
+    def call_func(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
+                  uncalled: bool = False) -> Value:
+        if func in self._active or self._depth >= MAX_DEPTH:
+            return UNKNOWN
+        func.evaluated += 1
+        node = func.node
+        params = node.args
+        frame = Frame({}, func.frame if isinstance(func.frame, Frame) else self.globals)
+        names = [a.arg for a in params.posonlyargs + params.args]
+        defaults = params.defaults
+        default_start = len(names) - len(defaults)
+        for i, name in enumerate(names):
+            if i < len(positional):
+                frame.vars[name] = positional[i]
+            elif name in keywords:
+                frame.vars[name] = keywords[name]
+            elif i >= default_start:
+                frame.vars[name] = self.eval(defaults[i - default_start], func.frame, ctx) if not uncalled \
+                    else self.eval(defaults[i - default_start], func.frame, _Ctx(func.cell))
+            else:
+                frame.vars[name] = Unknown(f"parameter {name}")
+        for a, d in zip(params.kwonlyargs, params.kw_defaults):
+            if a.arg in keywords:
+                frame.vars[a.arg] = keywords[a.arg]
+            elif d is not None:
+                frame.vars[a.arg] = self.eval(d, func.frame, _Ctx(func.cell))
+            else:
+                frame.vars[a.arg] = UNKNOWN
+        if params.vararg:
+            frame.vars[params.vararg.arg] = Seq(positional[len(names):], "tuple", True)
+        if params.kwarg:
+            extra = {k: v for k, v in keywords.items() if k not in names}
+            frame.vars[params.kwarg.arg] = Dict(extra, True)
+        inner = _Ctx(func.cell, ctx.loops if not uncalled else (), ctx.funcs + (func,),
+                     ctx.func_objs + (func,), uncalled or ctx.uncalled, ctx.contexts)
+        self._active.append(func)
+        self._depth += 1
+        try:
+            if isinstance(node, ast.Lambda):
+                result = self.eval(node.body, frame, inner)
+                func.returns.append(result)
+                return result
+            try:
+                self.exec_block(node.body, frame, inner)
+            except _Return:
+                pass
+            returns = frame.returns
+            func.returns.extend(returns)
+            if not returns:
+                return Const(None)
+            first = returns[0]
+            return first if all(r is first for r in returns) else (
+                returns[-1] if len(returns) == 1 else _merge_returns(returns)
+            )
+        finally:
+            self._depth -= 1
+            self._active.pop()
+
+    # --- helpers --------------------------------------------------------------------
+    def _element_of(self, over: Value, site: Site) -> Value:
+        if isinstance(over, Seq) and over.items and all(i is over.items[0] for i in over.items):
+            return over.items[0]
+        if isinstance(over, Obj):
+            return Obj("iter", None, site, origin=over)
+        return UNKNOWN
+
+    @staticmethod
+    def _qname_of(v: Value) -> str | None:
+        if isinstance(v, Ref):
+            return v.qname
+        if isinstance(v, Obj) and v.kind == "call":
+            return v.api
+        return None
+
+
+class _Return(Exception):
+    pass
+
+
+def _merge_returns(returns: list[Value]) -> Value:
+    # Several different return values: keep the last non-None one only if the others are None
+    real = [r for r in returns if not (isinstance(r, Const) and r.value is None)]
+    if len(real) == 1:
+        return real[0]
+    return UNKNOWN
+
+
+def _objects_in(v: Value, depth: int = 0) -> list[Obj]:
+    if isinstance(v, Obj):
+        return [v]
+    if depth < 3 and isinstance(v, Seq):
+        return [o for item in v.items for o in _objects_in(item, depth + 1)]
+    if depth < 3 and isinstance(v, Dict):
+        return [o for item in v.items.values() for o in _objects_in(item, depth + 1)]
+    return []
+
+
+def _arity(func: Func) -> int:
+    a = func.node.args
+    return len(a.posonlyargs) + len(a.args)
+
+
+def _loop_count(over: Value) -> int | None:
+    if isinstance(over, Seq) and over.complete:
+        return len(over.items)
+    if isinstance(over, Const) and isinstance(over.value, (tuple, list, str)):
+        return len(over.value)
+    if isinstance(over, Obj) and over.kind == "call" and over.api == "builtins.range":
+        vals = [over.args.get(k) for k in ("start", "stop", "step")]
+        given = [v for v in vals if v is not None]
+        if all(isinstance(v, Const) and isinstance(v.value, int) for v in given) and given:
+            try:
+                return len(range(*[v.value for v in given]))  # type: ignore[union-attr]
+            except Exception:
+                return None
+    return None
+
+
+def _names(target: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    out: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                out.add(node.id)
+    return out

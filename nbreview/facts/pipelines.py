@@ -1,0 +1,426 @@
+"""Semantics over the interpreter's objects: does a data pipeline augment, does it rescale
+to [0, 1], which layers make up a model. Every answer is three-valued: True with evidence,
+False when the analysis is sure it does not, None when it cannot tell.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import apis
+from .values import Const, Dict, Func, Obj, Ref, Seq, Site, Value
+
+if TYPE_CHECKING:
+    from . import Facts
+
+
+@dataclass(frozen=True)
+class Evidence:
+    site: Site  # where the behaviour is written
+    text: str  # how the student wrote it, e.g. "rotation_range=20"
+    owner: Obj | None = None  # the object that carries it (the datagen, the map call, the layer)
+
+
+@dataclass
+class Answer:
+    value: bool | None
+    evidence: tuple[Evidence, ...] = ()
+
+    @staticmethod
+    def combine(*answers: "Answer") -> "Answer":
+        ev = tuple(e for a in answers for e in a.evidence if a.value)
+        if any(a.value for a in answers):
+            return Answer(True, ev)
+        if any(a.value is None for a in answers):
+            return Answer(None)
+        return Answer(False)
+
+
+NO = Answer(False)
+UNSURE = Answer(None)
+
+
+def _src(node: ast.AST | None) -> str:
+    if node is None:
+        return ""
+    try:
+        return ast.unparse(node)
+    except Exception:
+        return ""
+
+
+def arg_evidence(obj: Obj, name: str) -> Evidence:
+    node = obj.arg_sites.get(name) or obj.site.node
+    site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled)
+    text = _src(node)
+    if text and isinstance(node, ast.expr) and not isinstance(node, ast.keyword) and not text.startswith(name):
+        text = f"{name}={text}"
+    return Evidence(site, text, obj)
+
+
+def _num(v: Value | None) -> float | None:
+    if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+        return float(v.value)
+    return None
+
+
+def is_unit_scale(v: Value | None) -> bool:
+    n = _num(v)
+    return n is not None and abs(n - 1 / 255) < 1e-4
+
+
+def is_255(v: Value | None) -> bool:
+    n = _num(v)
+    return n is not None and abs(n - 255) < 1e-6
+
+
+# --- augmentation ------------------------------------------------------------------
+
+def _idg_arg_augments(name: str, v: Value) -> bool | None:
+    if isinstance(v, Const):
+        x = v.value
+        if x is None or x is False:
+            return False
+        if isinstance(x, bool):
+            return x
+        if isinstance(x, (int, float)):
+            return x != 0
+        if isinstance(x, (tuple, list)) and len(x) == 2 and all(isinstance(i, (int, float)) for i in x):
+            if name in ("zoom_range", "brightness_range"):
+                return not (x[0] == 1 and x[1] == 1)
+            return any(i != 0 for i in x)
+        return None
+    if isinstance(v, Seq) and v.complete and all(isinstance(i, Const) for i in v.items):
+        return _idg_arg_augments(name, Const(tuple(i.value for i in v.items)))  # type: ignore[union-attr]
+    return None
+
+
+class Semantics:
+    def __init__(self, facts: "Facts") -> None:
+        self.facts = facts
+        self._func_cache: dict[tuple[int, str], Answer] = {}
+
+    # data pipelines -------------------------------------------------------------------
+    def augments(self, v: Value | None, depth: int = 0) -> Answer:
+        if depth > 25 or v is None:
+            return UNSURE
+        if isinstance(v, Seq):  # validation_data=(x, y) or a list of arrays
+            return Answer.combine(*[self.augments(i, depth + 1) for i in v.items]) if v.items else UNSURE
+        if not isinstance(v, Obj):
+            return UNSURE
+        if v.kind == "call":
+            api = v.api or ""
+            if api == apis.IMAGE_DATA_GENERATOR:
+                return self._idg_augments(v)
+            if api == apis.IMAGE_DATA_AUGMENTOR:
+                aug = v.arg("augment", Const(None))
+                parts = [self.transform_augments(aug) if not (isinstance(aug, Const) and aug.value is None) else NO]
+                pre = v.arg("preprocess_input", Const(None))
+                parts.append(self.func_augments(pre))
+                ans = Answer.combine(*parts)
+                if ans.value:
+                    return Answer(True, (arg_evidence(v, "augment"),) if parts[0].value else ans.evidence)
+                return ans
+            if api.startswith(("tensorflow.data.", "keras.utils.image_dataset_from_directory",
+                               "keras.preprocessing.image_dataset_from_directory")):
+                return NO
+            if api.startswith("torchvision.datasets."):
+                t = v.arg("transform", Const(None))
+                return NO if isinstance(t, Const) and t.value is None else self.transform_augments(t)
+            if api in ("torch.utils.data.DataLoader", "torch.utils.data.Subset"):
+                return self.augments(v.arg("dataset"), depth + 1)
+            return UNSURE
+        if v.kind == "method":
+            if v.api in apis.FLOW_METHODS:
+                return self.augments(v.origin, depth + 1)
+            if v.api in apis.DATASET_PASSTHROUGH:
+                return self.augments(v.origin, depth + 1)
+            if v.api == "map":
+                f = v.arg("map_func")
+                fa = self.func_augments(f)
+                if fa.value:
+                    fa = Answer(True, (Evidence(v.site, _src(v.site.node)[:120], v),) + fa.evidence)
+                return Answer.combine(self.augments(v.origin, depth + 1), fa)
+            return UNSURE
+        if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
+            return self.augments(v.origin.arg("dataset"), depth + 1)
+        return UNSURE
+
+    def _idg_augments(self, obj: Obj) -> Answer:
+        ev: list[Evidence] = []
+        unsure = not obj.complete
+        for name in apis.IDG_AUGMENTING:
+            v = obj.args.get(name)
+            if v is None:
+                continue
+            t = _idg_arg_augments(name, v)
+            if t:
+                ev.append(arg_evidence(obj, name))
+            elif t is None:
+                unsure = True
+        pf = obj.args.get("preprocessing_function")
+        if pf is not None:
+            fa = self.func_augments(pf)
+            if fa.value:
+                ev.append(arg_evidence(obj, "preprocessing_function"))
+            elif fa.value is None:
+                unsure = True
+        if ev:
+            return Answer(True, tuple(ev))
+        return UNSURE if unsure else NO
+
+    def transform_augments(self, v: Value | None, depth: int = 0) -> Answer:
+        """An augmentation object: albumentations, torchvision transforms, imgaug, Keras layers."""
+        if depth > 10 or v is None:
+            return UNSURE
+        if isinstance(v, Const) and v.value is None:
+            return NO
+        if isinstance(v, Seq):
+            return Answer.combine(*[self.transform_augments(i, depth + 1) for i in v.items]) if v.complete \
+                else UNSURE
+        if isinstance(v, Func):
+            return self.func_augments(v)
+        if not isinstance(v, Obj) or v.kind != "call":
+            return UNSURE
+        api = v.api or ""
+        short = api.rsplit(".", 1)[-1]
+        if api.startswith("albumentations."):
+            if _num(v.args.get("p")) == 0:
+                return NO
+            if short in apis.ALBU_CONTAINERS:
+                children = v.args.get("transforms", v.args.get("#0"))
+                return self.transform_augments(children, depth + 1)
+            if short in apis.ALBU_DETERMINISTIC:
+                return NO
+            return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+        if api.startswith("torchvision.transforms."):
+            if short in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
+                children = v.args.get("transforms", v.args.get("#0"))
+                if short == "RandomApply" and _num(v.args.get("p", v.args.get("#1"))) == 0:
+                    return NO
+                return self.transform_augments(children, depth + 1)
+            if short in apis.TORCHVISION_DETERMINISTIC:
+                return NO
+            if short.startswith("Random") or short in ("ColorJitter", "GaussianBlur", "AutoAugment",
+                                                        "RandAugment", "TrivialAugmentWide", "AugMix",
+                                                        "ElasticTransform"):
+                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+            return UNSURE
+        if api.startswith("imgaug."):
+            if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
+                children = v.args.get("children", v.args.get("#0"))
+                return self.transform_augments(children, depth + 1) if children is not None else NO
+            return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+        if api in ("keras.Sequential",):
+            return self.transform_augments(v.arg("layers"), depth + 1)
+        if api.startswith("keras.layers."):
+            if short in apis.KERAS_RANDOM_LAYERS:
+                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+            return NO
+        return UNSURE
+
+    def func_augments(self, f: Value | None) -> Answer:
+        """A function (preprocessing_function, a dataset map) that draws random numbers."""
+        if f is None or (isinstance(f, Const) and f.value is None):
+            return NO
+        if isinstance(f, Ref):
+            # library functions: preprocess_input & co. are deterministic; unknown ones: unsure
+            if f.qname.endswith(("preprocess_input", "Rescaling")) or f.qname.startswith("keras.applications."):
+                return NO
+            return UNSURE
+        if isinstance(f, Obj):
+            # an augmentation object used as a function (albumentations Compose, Keras layers)
+            return self.transform_augments(f)
+        if not isinstance(f, Func):
+            return UNSURE
+        key = (id(f), "aug")
+        if key in self._func_cache:
+            return self._func_cache[key]
+        self._func_cache[key] = UNSURE  # recursion guard
+        ev: list[Evidence] = []
+        for rec in self.facts.calls_in(f):
+            if apis.is_random_call(rec.name):
+                ev.append(Evidence(rec.site, _src(rec.site.node)[:80]))
+            elif rec.name == "()" and isinstance(rec.callee, Obj):
+                training = rec.args.get("training")
+                if isinstance(training, Const) and training.value is False:
+                    continue
+                ta = self.transform_augments(rec.callee)
+                if ta.value:
+                    ev.append(Evidence(rec.site, _src(rec.site.node)[:80], rec.callee))
+        ans = Answer(True, tuple(ev)) if ev else NO
+        self._func_cache[key] = ans
+        return ans
+
+    # scaling to [0, 1] --------------------------------------------------------------
+    def unit_scaling(self, v: Value | None, depth: int = 0) -> Answer:
+        """Does this data reach the model divided by 255 (values in [0, 1])?"""
+        if depth > 25 or v is None:
+            return UNSURE
+        if isinstance(v, Seq):
+            return Answer.combine(*[self.unit_scaling(i, depth + 1) for i in v.items[:1]]) if v.items else UNSURE
+        if not isinstance(v, Obj):
+            return UNSURE
+        if v.kind == "call":
+            api = v.api or ""
+            if api in (apis.IMAGE_DATA_GENERATOR, apis.IMAGE_DATA_AUGMENTOR):
+                rescale = v.arg("rescale", Const(None))
+                if is_unit_scale(rescale):
+                    return Answer(True, (arg_evidence(v, "rescale"),))
+                pf_name = "preprocessing_function" if api == apis.IMAGE_DATA_GENERATOR else "preprocess_input"
+                pf = v.arg(pf_name, Const(None))
+                fs = self.func_scaling(pf)
+                if fs.value:
+                    return Answer(True, (arg_evidence(v, pf_name),) + fs.evidence)
+                if fs.value is None or not (isinstance(rescale, Const)):
+                    return UNSURE
+                return NO
+            if api.startswith(("tensorflow.data.", "keras.utils.image_dataset_from_directory")):
+                return NO
+            return UNSURE
+        if v.kind == "method":
+            if v.api in apis.FLOW_METHODS or v.api in apis.DATASET_PASSTHROUGH or v.api in ("astype", "reshape"):
+                return self.unit_scaling(v.origin, depth + 1)
+            if v.api == "map":
+                fs = self.func_scaling(v.arg("map_func"))
+                if fs.value:
+                    return fs
+                return Answer.combine(self.unit_scaling(v.origin, depth + 1), fs)
+            return UNSURE
+        if v.kind == "binop":
+            right = v.args.get("right")
+            if (v.api == "div" and is_255(right)) or (v.api == "mul" and is_unit_scale(right)):
+                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+            return UNSURE
+        return UNSURE
+
+    def func_scaling(self, f: Value | None) -> Answer:
+        if f is None or (isinstance(f, Const) and f.value is None):
+            return NO
+        if isinstance(f, Ref):
+            return NO if f.qname.endswith("preprocess_input") else UNSURE
+        if not isinstance(f, Func):
+            return UNSURE
+        key = (id(f), "scale")
+        if key in self._func_cache:
+            return self._func_cache[key]
+        self._func_cache[key] = UNSURE
+        ev: list[Evidence] = []
+        for obj in self.facts.objects_in(f):
+            if obj.kind == "binop":
+                right = obj.args.get("right")
+                if (obj.api == "div" and is_255(right)) or (obj.api == "mul" and is_unit_scale(right)):
+                    ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj))
+            elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
+                ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj))
+            elif obj.kind == "apply" and isinstance(obj.callee, Obj) and self.is_unit_rescaling_layer(obj.callee):
+                ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj.callee))
+        ans = Answer(True, tuple(ev)) if ev else NO
+        self._func_cache[key] = ans
+        return ans
+
+    @staticmethod
+    def is_unit_rescaling_layer(v: Value | None) -> bool:
+        return isinstance(v, Obj) and v.kind == "call" and v.api == "keras.layers.Rescaling" and \
+            is_unit_scale(v.arg("scale")) and _num(v.arg("offset", Const(0.0))) == 0
+
+    # models ---------------------------------------------------------------------------
+    def model_parts(self, model: Value | None, depth: int = 0) -> list[Obj]:
+        """The layer and sub-model objects a Keras model is made of (nested models expanded)."""
+        out: list[Obj] = []
+        seen: set[int] = set()
+
+        def add(o: Obj) -> None:
+            if o.id not in seen:
+                seen.add(o.id)
+                out.append(o)
+
+        def walk(v: Value | None, d: int) -> None:
+            if d > 60 or v is None:
+                return
+            if isinstance(v, Seq):
+                for i in v.items:
+                    walk(i, d + 1)
+                return
+            if not isinstance(v, Obj) or v.id in seen:
+                return
+            if v.kind == "call":
+                api = v.api or ""
+                if api == "keras.Sequential":
+                    add(v)
+                    walk(v.arg("layers"), d + 1)
+                    for use in v.uses:
+                        if use.param == "self" and use.call.method == "add":
+                            walk(use.call.args.get("layer"), d + 1)
+                elif api == "keras.Model":
+                    add(v)
+                    walk(v.arg("outputs"), d + 1)
+                elif api == "keras.Input":
+                    return
+                else:
+                    add(v)
+            elif v.kind == "apply":
+                if isinstance(v.callee, Obj):
+                    walk(v.callee, d + 1)
+                for k, a in v.args.items():
+                    if k.startswith("#") or k in ("inputs",):
+                        walk(a, d + 1)
+            elif v.kind == "attr" and v.api in ("output", "outputs", "input", "inputs"):
+                walk(v.origin, d + 1)
+            elif v.kind in ("binop", "subscript", "item"):
+                walk(v.origin, d + 1)
+                if v.kind == "binop":
+                    walk(v.args.get("right"), d + 1)
+
+        walk(model, depth)
+        return out
+
+    def backbones(self, model: Value | None) -> list[Obj]:
+        return [o for o in self.model_parts(model) if is_backbone(o)]
+
+    def layers_before(self, model: Value | None, backbone: Obj) -> list[Obj]:
+        """Layers applied to the input before it reaches `backbone`, inside the model."""
+        before: list[Obj] = []
+        for part in self.model_parts(model):
+            if part.api == "keras.Sequential":
+                items = part.arg("layers")
+                seq = list(items.items) if isinstance(items, Seq) else []
+                seq += [u.call.args.get("layer") for u in part.uses if u.param == "self" and u.call.method == "add"]
+                if backbone in seq:
+                    before.extend(o for o in seq[: seq.index(backbone)] if isinstance(o, Obj))
+        for use in backbone.uses:
+            if use.param == "self" and use.call.name == "()":
+                x = use.call.args.get("#0")
+                for _ in range(60):
+                    if not isinstance(x, Obj) or x.kind != "apply":
+                        break
+                    if isinstance(x.callee, Obj):
+                        before.append(x.callee)
+                        # a nested Sequential before the backbone: its layers count too
+                        if x.callee.api == "keras.Sequential":
+                            before.extend(self.model_parts(x.callee))
+                    x = x.args.get("#0")
+        return before
+
+
+def is_backbone(o: Obj) -> bool:
+    api = o.api or ""
+    return o.kind == "call" and bool(apis.KERAS_APPLICATION.match(api) or apis.LEGACY_EFFICIENTNET.match(api))
+
+
+def efficientnet_rescales_inside(o: Obj) -> bool | None:
+    """True when a keras.applications EfficientNet expects raw 0..255 input."""
+    api = o.api or ""
+    if apis.EFFICIENTNET_V1.match(api):
+        return True
+    if apis.EFFICIENTNET_V2.match(api):
+        ip = o.arg("include_preprocessing", Const(True))
+        if isinstance(ip, Const):
+            return bool(ip.value)
+        return None
+    return False
+
+
+def dict_value(v: Value | None, key: str) -> Value | None:
+    return v.items.get(key) if isinstance(v, Dict) else None

@@ -1,0 +1,214 @@
+"""The abstract values of nbreview's small interpreter.
+
+A value is what a name or expression is known to hold, statically:
+- `Const`: a Python literal (or something computed from literals);
+- `Ref`: a module, class or function of a library, by normalised qualified name;
+- `Seq` / `Dict`: containers of values (mutations such as `d['k'] = v` are followed);
+- `Func` / `Class`: a function or class defined in the notebook;
+- `Obj`: an object created at a site: by calling an API (`ModelCheckpoint(...)`), by a
+  method call on another object (`datagen.flow_from_directory(...)`), by applying a
+  callable object (`layer(x)`), by arithmetic (`x / 255`), indexing or iteration.
+  Its `origin` links it to the object it was derived from, so pipelines can be walked;
+- `Unknown`: anything else. Rules that need an Unknown stay silent.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop around a site: `for`, `while` or a comprehension."""
+
+    node: ast.AST
+    cell: int
+    line: int
+    kind: str  # "for" | "while" | "comprehension"
+    count: int | None  # iterations when known (range(N) with a known N, a literal list)
+    targets: frozenset[str]  # names bound by the loop header
+    assigned: frozenset[str]  # names assigned anywhere in the loop body
+    over: "Value | None" = None  # the iterable
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where something happens: a node of a cell, and the context it ran in."""
+
+    cell: int
+    node: ast.AST
+    loops: tuple[Loop, ...] = ()
+    funcs: tuple["Func", ...] = ()  # notebook functions being evaluated (outermost first)
+    uncalled: bool = False  # inside a notebook function that the notebook never calls
+    contexts: tuple[str, ...] = ()  # qualified names of enclosing `with` contexts
+
+    @property
+    def anchor(self) -> ast.AST:
+        """The node to point at: for `a.b(...).method(...)`, the `.method` part of the chain."""
+        node = self.node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                getattr(node.func, "end_lineno", None) and node.func.end_lineno != node.lineno:
+            return node.func
+        return node
+
+    @property
+    def line(self) -> int:
+        node = self.anchor
+        if node is not self.node:
+            return node.end_lineno  # type: ignore[attr-defined,return-value]
+        return getattr(node, "lineno", 1)
+
+    @property
+    def column(self) -> int:
+        node = self.anchor
+        if node is not self.node:
+            return max(1, node.end_col_offset - len(node.attr))  # type: ignore[attr-defined]
+        return getattr(node, "col_offset", 0) + 1
+
+    @property
+    def end_line(self) -> int:
+        return getattr(self.node, "end_lineno", None) or self.line
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.cell, self.line, self.column)
+
+
+class Value:
+    __slots__ = ()
+
+
+@dataclass(eq=False)
+class Unknown(Value):
+    why: str = ""
+
+    def __repr__(self) -> str:
+        return "Unknown"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(eq=False)
+class Const(Value):
+    value: Any
+    site: Site | None = None
+
+    def __repr__(self) -> str:
+        return f"Const({self.value!r})"
+
+
+@dataclass(eq=False)
+class Ref(Value):
+    qname: str
+
+    def __repr__(self) -> str:
+        return f"Ref({self.qname})"
+
+
+@dataclass(eq=False)
+class Seq(Value):
+    items: list[Value]
+    kind: str = "list"  # list | tuple | set
+    complete: bool = True  # False when a starred or unknown part was merged in
+    site: Site | None = None
+
+
+@dataclass(eq=False)
+class Dict(Value):
+    items: dict[str, Value]
+    complete: bool = True  # False when some key is not a known constant
+    site: Site | None = None
+    key_sites: dict[str, Site] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Func(Value):
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    name: str
+    cell: int
+    frame: Any  # the Frame where it was defined (closure)
+    decorators: list[str] = field(default_factory=list)
+    evaluated: int = 0  # how many times the interpreter ran its body
+    returns: list[Value] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"Func({self.name})"
+
+
+@dataclass(eq=False)
+class Class(Value):
+    node: ast.ClassDef
+    name: str
+    cell: int
+    bases: list[Value]
+    methods: dict[str, Func] = field(default_factory=dict)
+
+
+@dataclass
+class Use:
+    """An object flowing into a call: as its receiver, or as the argument `param`."""
+
+    call: "CallRecord"
+    param: str  # parameter name ("x", "validation_data", "#0", ...) or "self" for the receiver
+
+
+@dataclass(eq=False)
+class Obj(Value):
+    kind: str  # call | method | apply | attr | binop | subscript | item | iter | with | unpack
+    api: str | None  # qualified name (call), method/attribute name (method/attr), operator (binop)
+    site: Site
+    args: dict[str, Value] = field(default_factory=dict)
+    origin: Value | None = None  # the receiver / input this object was derived from
+    callee: Value | None = None  # for `apply`: the callable object applied
+    complete: bool = True  # False when **kwargs or *args could not be resolved
+    arg_sites: dict[str, ast.AST] = field(default_factory=dict)
+    attrs: dict[str, list[tuple[Site, Value]]] = field(default_factory=dict)
+    uses: list[Use] = field(default_factory=list)
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __repr__(self) -> str:
+        return f"Obj#{self.id}({self.kind}:{self.api})"
+
+    def arg(self, name: str, default: Value | None = None) -> Value | None:
+        """The argument `name`; `default` when it is surely absent, UNKNOWN when unsure."""
+        if name in self.args:
+            return self.args[name]
+        if not self.complete:
+            return UNKNOWN
+        return default
+
+    def attr(self, name: str) -> Value | None:
+        hist = self.attrs.get(name)
+        return hist[-1][1] if hist else None
+
+
+@dataclass
+class CallRecord:
+    """One evaluated call: what was called, on what, with which arguments, where."""
+
+    site: Site
+    name: str  # normalised qualified name, or ".method" for a method on an unknown receiver
+    method: str | None  # the method name, for `x.method(...)` calls
+    receiver: Value | None
+    args: dict[str, Value]
+    complete: bool
+    result: Value
+    callee: Value | None = None
+
+    def arg(self, name: str) -> Value | None:
+        if name in self.args:
+            return self.args[name]
+        return None if self.complete else UNKNOWN
+
+
+def const_value(v: Value | None, default: Any = None) -> Any:
+    return v.value if isinstance(v, Const) else default
+
+
+def is_const(v: Value | None, *values: Any) -> bool:
+    return isinstance(v, Const) and any(v.value is x or v.value == x for x in values) if values else isinstance(v, Const)

@@ -1,0 +1,136 @@
+"""The objects a review is made of: locations, findings, praise, per-notebook results.
+
+Everything a renderer needs is here; renderers never look at the analysis itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("error", "warning", "advice")
+SEVERITY_RANK = {"error": 0, "warning": 1, "advice": 2}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a notebook, as a Jupyter user and as the stored file see it."""
+
+    cell: int  # 0-based index into nb["cells"] (markdown cells count)
+    line: int  # 1-based, within the cell's source
+    column: int = 1  # 1-based
+    end_line: int | None = None
+    end_column: int | None = None
+    cell_id: str | None = None
+    execution_count: int | None = None
+    file_line: int | None = None  # physical line of the .ipynb holding `line`
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cell": self.cell,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line if self.end_line is not None else self.line,
+            "cell_id": self.cell_id,
+            "file_line": self.file_line,
+        }
+
+
+@dataclass
+class Fix:
+    safe: bool
+    description: dict[str, str]  # lang -> text
+
+
+@dataclass
+class Finding:
+    rule: str
+    code: str
+    severity: str
+    location: Location
+    messages: dict[str, str]  # lang -> rendered message
+    related: list[Location] = field(default_factory=list)  # other cells that make it wrong
+    fix: Fix | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = "ru") -> str:
+        return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.location.cell, self.location.line, self.location.column, self.rule)
+
+
+@dataclass
+class Praise:
+    rule: str
+    location: Location
+    messages: dict[str, str]
+
+    def message(self, lang: str = "ru") -> str:
+        return self.messages.get(lang) or self.messages.get("en", "")
+
+
+@dataclass
+class ChecklistItem:
+    task: str
+    done: bool
+    cell: int | None = None
+
+
+@dataclass
+class NotebookError:
+    """A problem that kept part (cell set) or all (cell None) of a notebook from review."""
+
+    message: str
+    cell: int | None = None
+    line: int | None = None
+    kind: str = "error"  # "error" for unreadable files, "note" for a skipped cell
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"cell": self.cell, "message": self.message}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass
+class CellView:
+    """What a renderer needs to show a cell: its source as stored and its prompt."""
+
+    index: int
+    cell_type: str
+    source: str
+    execution_count: int | None
+    cell_id: str | None
+
+
+@dataclass
+class NotebookReport:
+    path: str
+    framework: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    praise: list[Praise] = field(default_factory=list)
+    checklist: list[ChecklistItem] = field(default_factory=list)
+    errors: list[NotebookError] = field(default_factory=list)
+    cells: list[CellView] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> bool:
+        return any(e.cell is None for e in self.errors)
+
+    def cell(self, index: int) -> CellView | None:
+        if 0 <= index < len(self.cells):
+            return self.cells[index]
+        return None
+
+
+@dataclass
+class RunReport:
+    """The result of one `nbreview check` over one or more notebooks."""
+
+    notebooks: list[NotebookReport]
+    lang: str = "ru"
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for nb in self.notebooks for f in nb.findings]

@@ -1,0 +1,89 @@
+"""A notebook's code as one program: every code cell parsed once, in order, with a line map.
+
+Lines are never moved: IPython syntax is masked in place, so a position in a cell's tree
+is the position in the cell as the student sees it. A cell that does not parse is noted
+once and skipped; the other cells are analysed.
+"""
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+
+from .ipython import MaskedCell, ShellCommand, mask
+from .model import NotebookError
+from .notebook import Cell, Notebook
+
+
+@dataclass
+class CodeCell:
+    cell: Cell
+    masked: MaskedCell
+    tree: ast.Module | None  # None when skipped (non-Python cell magic) or not parseable
+
+    @property
+    def index(self) -> int:
+        return self.cell.index
+
+    @property
+    def executed(self) -> bool:
+        return self.cell.execution_count is not None
+
+
+@dataclass
+class Program:
+    notebook: Notebook
+    cells: list[CodeCell] = field(default_factory=list)
+    errors: list[NotebookError] = field(default_factory=list)
+
+    def code_cell(self, index: int) -> CodeCell | None:
+        for c in self.cells:
+            if c.index == index:
+                return c
+        return None
+
+    @property
+    def shell_commands(self) -> list[tuple[int, ShellCommand]]:
+        return [(c.index, cmd) for c in self.cells for cmd in c.masked.shell]
+
+    def source_lines(self, index: int) -> list[str]:
+        if 0 <= index < len(self.notebook.cells):
+            return self.notebook.cells[index].source.split("\n")
+        return []
+
+
+def build(nb: Notebook) -> Program:
+    prog = Program(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        m = mask(cell.source)
+        tree = None
+        if m.skipped is None:
+            tree = _parse(m.source, cell, prog)
+        prog.cells.append(CodeCell(cell, m, tree))
+    return prog
+
+
+def _parse(source: str, cell: Cell, prog: Program) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in student code
+            return ast.parse(source)
+    except SyntaxError as exc:
+        what = exc.msg or "syntax error"
+        hint = ""
+        line = (exc.text or "").strip()
+        if line.startswith("print ") and not line.startswith("print("):
+            hint = " (Python 2 print statement)"
+        prog.errors.append(
+            NotebookError(
+                message=f"cell does not parse as Python 3, skipped: {what}{hint} (line {exc.lineno})",
+                cell=cell.index,
+                line=exc.lineno,
+                kind="note",
+            )
+        )
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        prog.errors.append(NotebookError(f"cell could not be parsed, skipped: {exc}", cell.index, kind="note"))
+    return None

@@ -1,0 +1,39 @@
+"""A rule's page for `nbreview rule SLUG`: what it does / why it matters / example / use instead."""
+from __future__ import annotations
+
+from .catalog import RuleInfo
+
+HEAD = {
+    "ru": ("Что проверяет", "Почему это важно", "Как исправить", "Пример с ошибкой", "Как надо",
+           "серьёзность", "ячейка"),
+    "en": ("What it does", "Why it matters", "How to fix", "Example with the problem", "Use instead",
+           "severity", "cell"),
+}
+SEVERITY = {"ru": {"error": "ошибка", "warning": "предупреждение", "advice": "совет"},
+            "en": {"error": "error", "warning": "warning", "advice": "advice"}}
+
+
+def render_rule_page(info: RuleInfo, lang: str) -> str:
+    h = HEAD.get(lang, HEAD["en"])
+    sev = SEVERITY.get(lang, SEVERITY["en"]).get(info.severity, info.severity)
+    out = [f"{info.code} {info.slug} — {info.text(info.title, lang)}", f"({h[5]}: {sev}, {info.framework})", ""]
+    desc = info.text(info.message, lang)
+    out += [f"## {h[0]}", info.text(info.why, lang).strip() if not desc else _strip_params(desc), ""]
+    out += [f"## {h[1]}", info.text(info.why, lang).strip(), ""]
+    out += [f"## {h[2]}", info.text(info.fix, lang).strip(), ""]
+    for kind, title in (("bad", h[3]), ("good", h[4])):
+        ex = next((e for e in info.examples if e.kind == kind), None)
+        if ex is None:
+            continue
+        out.append(f"## {title}")
+        for i, cell in enumerate(ex.cells):
+            out.append(f"# [{h[6]} {i + 1}]")
+            out.append(cell.rstrip())
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _strip_params(text: str) -> str:
+    import re
+
+    return re.sub(r"`?\{[a-z_]+\}`?", "…", text).strip()
