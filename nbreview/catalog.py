@@ -52,6 +52,7 @@ class RuleInfo:
     autofix: dict[str, Any] | None = None
     examples: list[Example] = field(default_factory=list)
     consequence: int = 50  # 0..100: how much it costs the student (for ordering)
+    options: dict[str, Any] = field(default_factory=dict)  # configurable options -> defaults
 
     def text(self, table: dict[str, str], lang: str) -> str:
         return table.get(lang) or table.get("en") or next(iter(table.values()), "")
@@ -93,6 +94,7 @@ def _load_one(path: Path) -> RuleInfo:
         autofix=data.get("autofix"),
         examples=examples,
         consequence=int(data.get("consequence", 50)),
+        options=dict(data.get("options", {})),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from . import catalog as cat
+from .config import Resolver, effective_options, set_rule_options
 from .model import CellView, Finding, Fix, Location, NotebookError, NotebookReport, RunReport
 from .notebook import Notebook, NotebookReadError, load
 
@@ -18,11 +19,23 @@ class Options:
     select: set[str] | None = None  # only these slugs (None = all)
     ignore: set[str] = field(default_factory=set)
     langs: tuple[str, ...] = cat.LANGS
+    # configuration (nbreview.config): rule options by slug, and where the config comes from
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    use_config: bool = True  # look for nbreview.toml / pyproject.toml from each notebook upwards
+    config_file: Path | None = None  # use this file instead of looking
+    suppressions: bool = True  # honour `# nbreview: ignore[...]` comments
 
     def enabled(self, slug: str) -> bool:
         if slug in self.ignore:
             return False
         return self.select is None or slug in self.select
+
+    def rule_option(self, slug: str, key: str, default: Any = None) -> Any:
+        configured = self.rule_options.get(slug, {})
+        if key in configured:
+            return configured[key]
+        info = cat.get(slug)
+        return (info.options if info else {}).get(key, default)
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
@@ -47,6 +60,7 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
     from .program import build
 
     options = options or Options()
+    set_rule_options(options.rule_options)  # what `config.rule_option` returns while the rules run
     report = NotebookReport(path=nb.path)
     report.cells = [CellView(c.index, c.cell_type, c.source, c.execution_count, c.cell_id) for c in nb.cells]
     program = build(nb)
@@ -71,7 +85,17 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
             seen.add(key)
             report.findings.append(_finding(nb, info, hit, options))
     report.findings.sort(key=lambda f: f.sort_key)
+    if options.suppressions:
+        _suppress(report, rules, options)
     return report
+
+
+def _suppress(report: NotebookReport, rules: dict[str, cat.RuleInfo], options: Options) -> None:
+    from .checks import load_all
+    from .suppress import apply
+
+    implemented = load_all()
+    apply(report, set(rules), lambda slug: slug in implemented and options.enabled(slug))
 
 
 def _location(nb: Notebook, cell: int, line: int, column: int = 1, end_line: int | None = None) -> Location:
@@ -111,8 +135,15 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
     )
 
 
-def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None) -> NotebookReport:
-    """Review one file; an unreadable file becomes a report with one error (cell None)."""
+def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None,
+                resolver: Resolver | None = None) -> NotebookReport:
+    """Review one file; an unreadable file becomes a report with one error (cell None).
+
+    The nearest configuration file applies (ConfigError propagates: the run cannot go on)."""
+    options = options or Options()
+    if options.use_config or options.config_file is not None:
+        resolver = resolver or Resolver(options.config_file)
+        options = effective_options(options, resolver.for_path(path), path)
     try:
         nb = load(path, data)
     except NotebookReadError as exc:
@@ -128,11 +159,13 @@ def review_path(path: str | Path, options: Options | None = None, data: bytes | 
 def review_paths(paths: Iterable[str | Path], options: Options | None = None,
                  progress: Callable[[Path], None] | None = None) -> RunReport:
     reports = []
+    options = options or Options()
+    resolver = Resolver(options.config_file) if options.use_config or options.config_file else None
     for path, error in discover(paths):
         if error:
             reports.append(NotebookReport(path=str(path), errors=[NotebookError(error, None)]))
             continue
-        reports.append(review_path(path, options))
+        reports.append(review_path(path, options, resolver=resolver))
         if progress:
             progress(path)
     return RunReport(reports)

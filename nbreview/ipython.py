@@ -82,7 +82,9 @@ def mask(source: str) -> MaskedCell:
                 elif name in TIMING_LINE_MAGICS and len(word) > 1:
                     # `%time model.fit(...)` runs the Python after the magic: keep it in place
                     out.magics.append((i + 1, stripped))
-                    lines[i] = indent + " " * (len(stripped) - len(word[1])) + word[1]
+                    # `_;` keeps the statement at its column and still parses: `_;    x = f()`
+                    pad = len(stripped) - len(word[1])
+                    lines[i] = indent + "_;" + " " * (pad - 2) + word[1]
                     in_string = _track_triple_quotes(lines[i], in_string)
                     continue
                 else:

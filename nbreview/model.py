@@ -42,6 +42,19 @@ class Fix:
 
 
 @dataclass
+class OutputEvidence:
+    """What the notebook's saved outputs show about a finding (e.g. the epoch log of a fit)."""
+
+    cell: int
+    execution_count: int | None
+    messages: dict[str, str]  # lang -> one or two sentences
+    lines: list[str] = field(default_factory=list)  # the output lines quoted as they were printed
+
+    def message(self, lang: str = "ru") -> str:
+        return self.messages.get(lang) or self.messages.get("en", "")
+
+
+@dataclass
 class Finding:
     rule: str
     code: str
@@ -51,6 +64,7 @@ class Finding:
     related: list[Location] = field(default_factory=list)  # other cells that make it wrong
     fix: Fix | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    evidence: list[OutputEvidence] = field(default_factory=list)
 
     def message(self, lang: str = "ru") -> str:
         return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")
@@ -68,6 +82,10 @@ class Praise:
 
     def message(self, lang: str = "ru") -> str:
         return self.messages.get(lang) or self.messages.get("en", "")
+
+
+# An open question a mentor would ask (staged unfreezing, a heavy head, ...): same shape as praise.
+Question = Praise
 
 
 @dataclass
@@ -102,6 +120,7 @@ class CellView:
     source: str
     execution_count: int | None
     cell_id: str | None
+    has_outputs: bool = False
 
 
 @dataclass
@@ -113,6 +132,12 @@ class NotebookReport:
     checklist: list[ChecklistItem] = field(default_factory=list)
     errors: list[NotebookError] = field(default_factory=list)
     cells: list[CellView] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # e.g. {"kernel": "Python 3"} from the metadata
+
+    @property
+    def has_outputs(self) -> bool:
+        return any(c.has_outputs for c in self.cells)
 
     @property
     def unreadable(self) -> bool:

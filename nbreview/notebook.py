@@ -34,6 +34,7 @@ class Notebook:
     nbformat: int
     nbformat_minor: int
     language: str | None = None
+    kernel: str | None = None  # the kernelspec's display name, as Jupyter shows it
     raw_text: str = field(default="", repr=False)
     _positions: list[list[int]] | None = field(default=None, repr=False)
 
@@ -108,15 +109,21 @@ def loads(text: str, path: str = "<string>") -> Notebook:
     import nbformat  # lazy: ~0.1 s
 
     try:
-        node = nbformat.from_dict(raw)
         if major == 3:
-            node = nbformat.convert(node, 4)
+            import logging
+
+            logging.getLogger("nbformat").setLevel(logging.CRITICAL)  # no validation chatter on stderr
+            node = nbformat.reads(text, as_version=4)  # rejoins v3's line lists, then upgrades
+        else:
+            node = nbformat.from_dict(raw)
     except Exception as exc:  # nbformat raises a variety of errors on odd input
         raise NotebookReadError(f"nbformat could not read it: {exc}") from None
 
     cells_raw = node.get("cells")
     if not isinstance(cells_raw, list):
         raise NotebookReadError("'cells' is not a list")
+    has_ids = major == 4 and isinstance(raw.get("cells"), list) and any(
+        isinstance(c, dict) and "id" in c for c in raw["cells"])
     cells: list[Cell] = []
     for i, c in enumerate(cells_raw):
         if not isinstance(c, dict):
@@ -131,23 +138,29 @@ def loads(text: str, path: str = "<string>") -> Notebook:
                 cell_type=ctype if isinstance(ctype, str) else "code",
                 source=src,
                 execution_count=ec if isinstance(ec, int) else None,
-                cell_id=c.get("id") if isinstance(c.get("id"), str) else None,
+                # nbformat invents ids when upgrading; only ids stored in the file are real
+                cell_id=c.get("id") if has_ids and isinstance(c.get("id"), str) else None,
                 has_outputs=bool(outs),
                 outputs=outs if isinstance(outs, list) else [],
             )
         )
     lang = None
+    kernel = None
     meta = node.get("metadata") or {}
     if isinstance(meta, dict):
         info = meta.get("language_info") or {}
         if isinstance(info, dict):
             lang = info.get("name")
+        spec = meta.get("kernelspec") or {}
+        if isinstance(spec, dict) and isinstance(spec.get("display_name"), str):
+            kernel = spec["display_name"]
     return Notebook(
         path=path,
         cells=cells,
         nbformat=int(node.get("nbformat", 4)),
         nbformat_minor=int(node.get("nbformat_minor", 0) or 0),
         language=lang,
+        kernel=kernel,
         raw_text=text,
     )
 

@@ -16,7 +16,7 @@ def check(facts: Facts) -> Iterator[Hit]:
         sbo = ckpt.arg("save_best_only", Const(False))
         if not isinstance(sbo, Const):
             continue  # unknown (a variable we cannot evaluate, **kwargs we cannot read): stay silent
-        if sbo.value is True or sbo.value == 1:
+        if sbo.value:  # Keras tests truthiness
             continue
         path = ckpt.arg("filepath")
         path_text = path.value if isinstance(path, Const) and isinstance(path.value, str) else None

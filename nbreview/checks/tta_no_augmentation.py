@@ -6,6 +6,8 @@ from typing import Iterator
 
 from ..facts import Facts, name_of
 from ..facts import apis
+from ..facts.interpreter import RANGE_LIKE
+from ..facts.interpreter import unwrap_iterable
 from ..facts.values import CallRecord, Loop, Obj
 from . import Hit, rule
 
@@ -28,9 +30,9 @@ def tta_loop(facts: Facts, rec: CallRecord) -> Loop | None:
         varying = loop.targets | loop.assigned
         if data_names & varying or recv_names & loop.targets:
             continue  # each pass predicts something else (batches, flips, models of an ensemble)
-        over = loop.over
+        over = unwrap_iterable(loop.over)
         if loop.kind != "while" and not (
-            loop.count is not None or (isinstance(over, Obj) and over.api == "builtins.range")
+            loop.count is not None or (isinstance(over, Obj) and over.api in RANGE_LIKE)
         ):
             continue  # iterating over data, not repeating
         if any(loop in c.site.loops for c in facts.method_calls(*apis.FIT_METHODS)):

@@ -596,7 +596,10 @@ class Interpreter:
                 if isinstance(v, Dict):
                     for k, val in v.items.items():
                         keywords[k] = val
-                        arg_nodes.setdefault(k, kw.value)
+                        # point at the place where the key was written, when the dict is ours
+                        key_site = v.key_sites.get(k)
+                        arg_nodes[k] = key_site.node if key_site is not None and key_site.cell == ctx.cell \
+                            else kw.value
                     complete = complete and v.complete
                 else:
                     complete = False
@@ -876,13 +879,29 @@ def _arity(func: Func) -> int:
     return len(a.posonlyargs) + len(a.args)
 
 
+ITER_WRAPPERS = ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.tqdm_notebook", "builtins.enumerate",
+                  "builtins.iter", "builtins.list", "builtins.reversed", "builtins.sorted")
+RANGE_LIKE = ("builtins.range", "tqdm.trange", "tqdm.auto.trange", "tqdm.notebook.trange", "numpy.arange")
+
+
+def unwrap_iterable(over: Value | None) -> Value | None:
+    """`tqdm(range(n))`, `enumerate(...)`: the iterable that is really looped over."""
+    for _ in range(5):
+        if isinstance(over, Obj) and over.kind == "call" and over.api in ITER_WRAPPERS:
+            over = over.args.get("#0", over.args.get("iterable"))
+        else:
+            break
+    return over
+
+
 def _loop_count(over: Value) -> int | None:
+    over = unwrap_iterable(over)  # type: ignore[assignment]
     if isinstance(over, Seq) and over.complete:
         return len(over.items)
     if isinstance(over, Const) and isinstance(over.value, (tuple, list, str)):
         return len(over.value)
-    if isinstance(over, Obj) and over.kind == "call" and over.api == "builtins.range":
-        vals = [over.args.get(k) for k in ("start", "stop", "step")]
+    if isinstance(over, Obj) and over.kind == "call" and over.api in RANGE_LIKE:
+        vals = [over.args.get(k, over.args.get(f"#{i}")) for i, k in enumerate(("start", "stop", "step"))]
         given = [v for v in vals if v is not None]
         if all(isinstance(v, Const) and isinstance(v.value, int) for v in given) and given:
             try:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+DEVSET = ROOT.parent / "shared" / "devset"
+
+
+def make_notebook(cells: list[str], path: Path, executed: bool = True, markdown: dict[int, str] | None = None) -> Path:
+    """Write a notebook whose code cells are `cells` (markdown cells inserted at given indices)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    out = []
+    for i, src in enumerate(cells):
+        if markdown and i in markdown:
+            out.append(nbformat.v4.new_markdown_cell(markdown[i]))
+        c = nbformat.v4.new_code_cell(src)
+        if executed:
+            c.execution_count = i + 1
+        out.append(c)
+    nb.cells = out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def notebook(tmp_path):
+    def _make(cells: list[str], name: str = "student.ipynb", **kw) -> Path:
+        return make_notebook(cells, tmp_path / name, **kw)
+
+    return _make
+
+
+def run_cli(*args: str, cwd: Path | None = None):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "nbreview", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT)
