@@ -61,19 +61,34 @@ def _check_slugs(slugs: set[str], option: str) -> None:
 @app.command()
 def check(
     paths: List[Path] = typer.Argument(..., help="Notebooks or folders (searched recursively)."),
-    format: str = typer.Option("text", "--format", "-f", help="text | json"),
-    lang: str = typer.Option("ru", "--lang", help="ru | en"),
+    format: str = typer.Option("text", "--format", "-f", help="text | json | sarif | github | ..."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="ru | en (default: the config's, else ru)"),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule slugs (comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule slugs (comma-separated)."),
-    fail_on: str = typer.Option("warning", "--fail-on",
-                                help="Exit 1 when a finding of this severity or worse exists: "
-                                     "error | warning | advice | never."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+                                          help="Exit 1 when a finding of this severity or worse exists: "
+                                               "error | warning | advice | never (default: the config's, "
+                                               "else warning)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colours on or off."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline",
+                                            help="Report only findings not recorded in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline",
+                                                  help="Record every current finding in this file and exit 0."),
+    config: Optional[Path] = typer.Option(None, "--config",
+                                          help="Use this nbreview.toml / pyproject.toml instead of looking "
+                                               "upwards from each notebook."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
 ) -> None:
     """Review notebooks statically (the student's code is never run)."""
+    from .config import ConfigError
     from .engine import Options, review_paths
     from .render import FORMATS, RenderContext, renderer
+
+    try:
+        lang, fail_on = _run_settings(paths, config, isolated, lang, fail_on)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
 
     if format not in FORMATS:
         _fail(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
@@ -85,9 +100,15 @@ def check(
     _check_slugs(selected, "--select")
     _check_slugs(ignored, "--ignore")
 
-    options = Options(select=selected or None, ignore=ignored, langs=(lang,))
-    run = review_paths(paths, options)
+    options = Options(select=selected or None, ignore=ignored, langs=(lang,),
+                      use_config=not isolated, config_file=None if isolated else config)
+    try:
+        run = review_paths(paths, options)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
     run.lang = lang
+    if write_baseline is not None or baseline is not None:
+        _baseline(run, baseline, write_baseline)
     if color is None:
         color = output is None and sys.stdout.isatty()
     text = renderer(format)(run, RenderContext(lang=lang, color=color, fail_on=fail_on))
@@ -101,6 +122,35 @@ def check(
         sys.stdout.write(text)
         sys.stdout.flush()
     raise typer.Exit(exit_code(run, fail_on))
+
+
+def _run_settings(paths: List[Path], config: Optional[Path], isolated: bool,
+                  lang: Optional[str], fail_on: Optional[str]) -> tuple[str, str]:
+    """lang and fail-on for the whole run: the flags, else the config of the first path, else defaults."""
+    if (lang is None or fail_on is None) and not isolated and paths:
+        from .config import Resolver
+
+        cfg = Resolver(config).for_path(paths[0])
+        if cfg is not None:
+            lang = lang or cfg.lang
+            fail_on = fail_on or cfg.fail_on
+    return lang or "ru", fail_on or "warning"
+
+
+def _baseline(run, baseline: Optional[Path], write_baseline: Optional[Path]) -> None:
+    from . import baseline as bl
+
+    try:
+        if write_baseline is not None:
+            n = bl.write(run, write_baseline)
+            typer.echo(f"nbreview: recorded {n} finding(s) in the baseline {write_baseline}", err=True)
+            raise typer.Exit(EXIT_CLEAN if run.notebooks else EXIT_ERROR)
+        if baseline is not None:
+            n = bl.apply(run, baseline)
+            if n:
+                typer.echo(f"nbreview: {n} finding(s) recorded in the baseline {baseline} are not shown", err=True)
+    except bl.BaselineError as exc:
+        _fail(str(exc))
 
 
 def exit_code(run, fail_on: str) -> int:

@@ -8,7 +8,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import catalog as cat
 from .config import Resolver, effective_options, set_rule_options
-from .model import CellView, Finding, Fix, Location, NotebookError, NotebookReport, RunReport
+from .model import (CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise,
+                    RunReport)
 from .notebook import Notebook, NotebookReadError, load
 
 SKIP_DIRS = {".ipynb_checkpoints", ".git", "__pycache__", ".venv", "node_modules", "site-packages"}
@@ -62,7 +63,10 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
     options = options or Options()
     set_rule_options(options.rule_options)  # what `config.rule_option` returns while the rules run
     report = NotebookReport(path=nb.path)
-    report.cells = [CellView(c.index, c.cell_type, c.source, c.execution_count, c.cell_id) for c in nb.cells]
+    report.cells = [CellView(c.index, c.cell_type, c.source, c.execution_count, c.cell_id, c.has_outputs)
+                    for c in nb.cells]
+    if nb.kernel:
+        report.meta["kernel"] = nb.kernel
     program = build(nb)
     report.errors.extend(program.errors)
     facts = analyse(program)
@@ -85,6 +89,7 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
             seen.add(key)
             report.findings.append(_finding(nb, info, hit, options))
     report.findings.sort(key=lambda f: f.sort_key)
+    _mentor_notes(nb, facts, report, options)
     if options.suppressions:
         _suppress(report, rules, options)
     return report
@@ -96,6 +101,29 @@ def _suppress(report: NotebookReport, rules: dict[str, cat.RuleInfo], options: O
 
     implemented = load_all()
     apply(report, set(rules), lambda slug: slug in implemented and options.enabled(slug))
+
+
+def _mentor_notes(nb: Notebook, facts, report: NotebookReport, options: Options) -> None:
+    """Praise, open questions, the project checklist and evidence from outputs (see praise.py)."""
+    from .evidence import attach
+    from .praise import assess
+
+    try:
+        found = assess(facts)
+        attach(nb, facts, report.findings)
+    except Exception as exc:  # never lose the findings to a bug here
+        report.errors.append(NotebookError(f"internal error in the praise/checklist analysis: {exc!r}", None,
+                                           kind="note"))
+        return
+    rules = cat.catalog()
+    for marks, target in ((found.praise, report.praise), (found.questions, report.questions)):
+        for m in marks:
+            info = rules.get(m.slug)
+            if info is None or not options.enabled(m.slug):
+                continue
+            loc = _location(nb, m.site.cell, m.site.line, m.site.column)
+            target.append(Praise(m.slug, loc, {lang: info.render_message(lang, {}) for lang in options.langs}))
+    report.checklist = [ChecklistItem(task, done, cell) for task, done, cell in found.checklist]
 
 
 def _location(nb: Notebook, cell: int, line: int, column: int = 1, end_line: int | None = None) -> Location:
@@ -115,8 +143,10 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
     site = hit.site
     loc = _location(nb, site.cell, site.line, site.column, max(site.line, site.end_line))
     related = []
+    cells_seen = {site.cell}
     for r in hit.related:
-        if r.key != site.key:
+        if r.cell not in cells_seen:  # one pointer per other cell is enough for a reader
+            cells_seen.add(r.cell)
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
     messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
     fix = None

@@ -14,7 +14,7 @@ from typing import Iterator
 from .facts import Facts
 from .facts import apis
 from .facts.pipelines import is_backbone
-from .facts.values import Const, Obj, Seq, Site, Value
+from .facts.values import Const, Func, Obj, Seq, Site, Value
 
 # The course project's task list (see the README's "The review" section).
 CHECKLIST_TASKS = ("transfer-learning", "fine-tuning", "lr-schedule", "augmentation", "tta", "ensembling",
@@ -100,16 +100,40 @@ def _clean_validation(facts: Facts) -> Iterator[Mark]:
 
 
 def _albumentations(facts: Facts) -> Iterator[Mark]:
-    """An albumentations/imgaug pipeline that augments and reaches the data the model trains on."""
-    trained_on = [rec.args.get("x") for rec in facts.method_calls(*apis.FIT_METHODS)]
-    if not any(isinstance(x, Obj) and facts.augments(x).value for x in trained_on):
-        return
-    for obj in facts.created_matching(lambda a: a.startswith(("albumentations.", "imgaug."))):
-        short = (obj.api or "").rsplit(".", 1)[-1]
-        if short not in ("Compose", "Sequential", "OneOf", "SomeOf") or not obj.uses:
+    """An albumentations/imgaug pipeline that augments and feeds the data the model trains on."""
+    for rec in facts.method_calls(*apis.FIT_METHODS):
+        x = rec.args.get("x")
+        if not (isinstance(x, Obj) and facts.augments(x).value):
             continue
-        if facts.sem.transform_augments(obj).value:
-            yield Mark("good-albumentations", obj.site)
+        for node in _pipeline(x):
+            for v in node.args.values():
+                for t in _transforms_in(facts, v):
+                    if facts.sem.transform_augments(t).value:
+                        yield Mark("good-albumentations", t.site)
+                        return
+
+
+def _pipeline(x: Obj) -> Iterator[Obj]:
+    """The data object and what it was derived from (flow -> generator, map -> dataset, ...)."""
+    v: Value | None = x
+    for _ in range(20):
+        if not isinstance(v, Obj):
+            return
+        yield v
+        v = v.origin if v.kind != "call" else v.args.get("dataset")
+
+
+def _is_albu_pipeline(v: Value | None) -> bool:
+    return isinstance(v, Obj) and v.kind == "call" and (v.api or "").startswith(("albumentations.", "imgaug."))
+
+
+def _transforms_in(facts: Facts, v: Value | None) -> list[Obj]:
+    """Albumentations objects used directly as an argument, or called inside a function passed."""
+    if _is_albu_pipeline(v):
+        return [v]  # type: ignore[list-item]
+    if isinstance(v, Func):
+        return [rec.callee for rec in facts.calls_in(v) if _is_albu_pipeline(rec.callee)]  # type: ignore[misc]
+    return []
 
 
 def _tta_calls(facts: Facts):
@@ -210,10 +234,9 @@ def checklist(facts: Facts) -> list[tuple[str, bool, int | None]]:
             if facts.sem.transform_augments(o).value:
                 mark("augmentation", o.site)
                 break
-    for rec, _loop in _tta_calls(facts):
-        if facts.augments(rec.args.get("x")).value is not False:
-            mark("tta", rec.site)
-            break
+    for rec, _loop in _tta_calls(facts):  # attempted; whether it works is the checks' business
+        mark("tta", rec.site)
+        break
     mark("ensembling", _ensemble_site(facts))
     mark("external-data", _external_data_site(facts))
     mark("submission-file", _submission_site(facts))

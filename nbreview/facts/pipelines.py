@@ -41,9 +41,21 @@ NO = Answer(False)
 UNSURE = Answer(None)
 
 
-def _src(node: ast.AST | None) -> str:
+# The source text of the cells being analysed, so that evidence quotes the student's own
+# spelling (`rescale=1. / 255`, not the normalised `1.0 / 255`). Set by Semantics.
+_SOURCES: dict[int, str] = {}
+
+
+def _src(node: ast.AST | None, cell: int | None = None) -> str:
     if node is None:
         return ""
+    if cell is not None and cell in _SOURCES:
+        try:
+            seg = ast.get_source_segment(_SOURCES[cell], node)
+        except Exception:
+            seg = None
+        if seg:
+            return " ".join(part.strip() for part in seg.splitlines())
     try:
         return ast.unparse(node)
     except Exception:
@@ -53,7 +65,7 @@ def _src(node: ast.AST | None) -> str:
 def arg_evidence(obj: Obj, name: str) -> Evidence:
     node = obj.arg_sites.get(name) or obj.site.node
     site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled)
-    text = _src(node)
+    text = _src(node, obj.site.cell)
     if text and isinstance(node, ast.expr) and not isinstance(node, ast.keyword) and not text.startswith(name):
         text = f"{name}={text}"
     return Evidence(site, text, obj)
@@ -100,6 +112,9 @@ class Semantics:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
         self._func_cache: dict[tuple[int, str], Answer] = {}
+        _SOURCES.clear()
+        for cc in facts.program.cells:
+            _SOURCES[cc.index] = cc.cell.source
 
     # data pipelines -------------------------------------------------------------------
     def augments(self, v: Value | None, depth: int = 0) -> Answer:
@@ -140,7 +155,7 @@ class Semantics:
                 f = v.arg("map_func")
                 fa = self.func_augments(f)
                 if fa.value:
-                    fa = Answer(True, (Evidence(v.site, _src(v.site.node)[:120], v),) + fa.evidence)
+                    fa = Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:120], v),) + fa.evidence)
                 return Answer.combine(self.augments(v.origin, depth + 1), fa)
             return UNSURE
         if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
@@ -193,7 +208,7 @@ class Semantics:
                 return self.transform_augments(children, depth + 1)
             if short in apis.ALBU_DETERMINISTIC:
                 return NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
         if api.startswith("torchvision.transforms."):
             if short in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
                 children = v.args.get("transforms", v.args.get("#0"))
@@ -205,18 +220,18 @@ class Semantics:
             if short.startswith("Random") or short in ("ColorJitter", "GaussianBlur", "AutoAugment",
                                                         "RandAugment", "TrivialAugmentWide", "AugMix",
                                                         "ElasticTransform"):
-                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
             return UNSURE
         if api.startswith("imgaug."):
             if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
                 children = v.args.get("children", v.args.get("#0"))
                 return self.transform_augments(children, depth + 1) if children is not None else NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
         if api in ("keras.Sequential",):
             return self.transform_augments(v.arg("layers"), depth + 1)
         if api.startswith("keras.layers."):
             if short in apis.KERAS_RANDOM_LAYERS:
-                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
             return NO
         return UNSURE
 
@@ -241,14 +256,14 @@ class Semantics:
         ev: list[Evidence] = []
         for rec in self.facts.calls_in(f):
             if apis.is_random_call(rec.name):
-                ev.append(Evidence(rec.site, _src(rec.site.node)[:80]))
+                ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell)[:80]))
             elif rec.name == "()" and isinstance(rec.callee, Obj):
                 training = rec.args.get("training")
                 if isinstance(training, Const) and training.value is False:
                     continue
                 ta = self.transform_augments(rec.callee)
                 if ta.value:
-                    ev.append(Evidence(rec.site, _src(rec.site.node)[:80], rec.callee))
+                    ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell)[:80], rec.callee))
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans
@@ -291,7 +306,7 @@ class Semantics:
         if v.kind == "binop":
             right = v.args.get("right")
             if (v.api == "div" and is_255(right)) or (v.api == "mul" and is_unit_scale(right)):
-                return Answer(True, (Evidence(v.site, _src(v.site.node)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
             return UNSURE
         return UNSURE
 
@@ -311,11 +326,11 @@ class Semantics:
             if obj.kind == "binop":
                 right = obj.args.get("right")
                 if (obj.api == "div" and is_255(right)) or (obj.api == "mul" and is_unit_scale(right)):
-                    ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj))
+                    ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj))
             elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
-                ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj))
+                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj))
             elif obj.kind == "apply" and isinstance(obj.callee, Obj) and self.is_unit_rescaling_layer(obj.callee):
-                ev.append(Evidence(obj.site, _src(obj.site.node)[:80], obj.callee))
+                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj.callee))
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans

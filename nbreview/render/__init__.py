@@ -13,6 +13,8 @@ from ..model import RunReport
 FORMATS: dict[str, str] = {
     "text": "nbreview.render.text",
     "json": "nbreview.render.json",
+    "sarif": "nbreview.render.sarif",
+    "github": "nbreview.render.github",
 }
 
 

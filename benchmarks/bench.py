@@ -1,0 +1,1037 @@
+#!/usr/bin/env python
+"""Speed benchmark for nbreview on synthetic student notebooks.
+
+Generates N realistic, deterministic notebooks (tf.keras / standalone Keras 2 / Keras 3 /
+PyTorch; magics, Keras epoch logs, base64 PNG outputs, Russian/English markdown, planted
+pitfalls or clean) and measures:
+
+* cold single-notebook wall time of ``nbreview check one.ipynb --format json`` (subprocess,
+  interpreter start included), median and min of R runs;
+* the import time of the check path (``python -X importtime -m nbreview check ...``) and the
+  time of ``python -c pass`` and ``nbreview --version``;
+* batch throughput of ``nbreview check folder/ --format json`` on all N notebooks;
+* per-notebook in-process analysis time (``nbreview.engine.review_path``), mean / p95 / max;
+* when installed, ``ruff check`` and ``nbqa pylint`` on the same notebooks, with time ratios.
+
+Run ``python benchmarks/bench.py --help``. This is a benchmark, not a test: it always exits 0
+unless its own arguments are wrong.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+# --------------------------------------------------------------------------------------------
+# Notebook generation
+# --------------------------------------------------------------------------------------------
+
+STYLES = ("tfkeras", "keras2", "keras3", "torch")
+STYLE_WEIGHTS = (0.35, 0.15, 0.2, 0.3)
+
+# planted pitfall -> nbreview rule slug it should trigger (None: no rule for it yet)
+PITFALL_SLUGS = {
+    "checkpoint_no_best": "checkpoint-save-best-only",
+    "augmented_validation": "augmented-validation",
+    "rescale_efficientnet": "rescale-efficientnet",
+    "tta_no_augmentation": "tta-no-augmentation",
+    "fit_generator": "deprecated-generator-api",
+    "adam_lr": "deprecated-generator-api",
+    "torch_val_train_transform": "torch-augmented-validation",
+    "torch_missing_eval": "torch-missing-eval",
+}
+KERAS_PITFALLS = ("checkpoint_no_best", "augmented_validation", "rescale_efficientnet",
+                  "tta_no_augmentation", "fit_generator", "adam_lr")
+KERAS3_PITFALLS = ("checkpoint_no_best", "augmented_validation", "rescale_efficientnet", "tta_no_augmentation")
+TORCH_PITFALLS = ("torch_val_train_transform", "torch_missing_eval")
+
+BACKBONES = {  # name -> (module, preprocess available, default size)
+    "Xception": ("xception", 299),
+    "ResNet50": ("resnet50", 224),
+    "MobileNetV2": ("mobilenet_v2", 224),
+    "InceptionV3": ("inception_v3", 299),
+    "DenseNet121": ("densenet", 224),
+    "EfficientNetB3": ("efficientnet", 300),
+}
+
+TITLES_RU = ["Классификация автомобилей", "Проект: классификация изображений", "Распознавание моделей машин",
+             "Классификация пород собак", "Итоговый проект по компьютерному зрению"]
+TITLES_EN = ["Car classification", "Image classification project", "Dog breed classification",
+             "Final computer vision project", "Transfer learning baseline"]
+MD_RU = ["Посмотрим на данные.", "Видно, что классы примерно сбалансированы.", "## Аугментация данных",
+         "Попробуем дообучить всю сеть с маленьким learning rate.", "## Обучение модели",
+         "Качество на валидации выросло, но модель начинает переобучаться.",
+         "Сделаем предсказание и сохраним сабмит.", "### Выводы\n\n- аугментация помогла\n- fine-tuning дал +3%",
+         "Здесь я пробовал разные размеры батча, лучше всего 32."]
+MD_EN = ["Let's look at the data.", "The classes are roughly balanced.", "## Data augmentation",
+         "Now fine-tune the whole network with a small learning rate.", "## Training",
+         "Validation accuracy went up but the model starts to overfit.",
+         "Predict and write the submission.", "### Conclusions\n\n- augmentation helped\n- fine-tuning gave +3%",
+         "I tried several batch sizes here; 32 worked best."]
+
+
+def _png(rng: random.Random, target_bytes: int) -> str:
+    """A valid PNG (white plot-like canvas with a noisy block) of roughly target_bytes, base64."""
+    w, h = rng.choice([(432, 288), (576, 360), (360, 252), (720, 432)])
+    noise_px = max(1, min(w * h - 1, target_bytes // 3))
+    nh = max(1, min(h, noise_px // w + 1))
+    rows = []
+    for y in range(h):
+        if y < nh:
+            row = bytearray(rng.randbytes(w * 3))
+        else:
+            row = bytearray(b"\xff" * (w * 3))
+            bar = rng.randrange(w // 2)
+            row[0:bar * 3] = bytes((31, 119, 180)) * bar
+        rows.append(b"\x00" + bytes(row))
+    raw = zlib.compress(b"".join(rows), 6)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode("ascii")
+
+
+class Gen:
+    """Builds one notebook: a list of (kind, source, outputs)."""
+
+    def __init__(self, rng: random.Random, style: str, pitfalls: set[str], lang: str):
+        self.rng = rng
+        self.style = style
+        self.p = pitfalls
+        self.lang = lang
+        self.cells: list[tuple[str, str, list]] = []
+        r = rng
+        self.img = r.choice([128, 160, 192, 224, 256, 299, 300])
+        self.batch = r.choice([16, 32, 64])
+        self.epochs = r.randint(3, 15)
+        self.lr = r.choice(["1e-3", "3e-4", "1e-4", "0.001", "0.0005"])
+        self.n_classes = r.choice([2, 5, 10, 10, 12, 120])
+        self.val_split = r.choice(["0.1", "0.15", "0.2", "0.25"])
+        self.tr = r.choice(["train_gen", "train_generator", "train_data", "tr_gen", "train_flow"])
+        self.va = r.choice(["val_gen", "valid_generator", "val_data", "validation_generator", "va_flow"])
+        self.te = r.choice(["test_gen", "test_generator", "test_data", "sub_generator"])
+        self.dg = r.choice(["train_datagen", "datagen", "aug_gen", "image_gen"])
+        self.m = r.choice(["model", "model", "net", "clf_model"])
+        self.base = r.choice(["base_model", "backbone", "base", "pretrained"])
+        self.hist = r.choice(["history", "hist", "h"])
+        self.data_dir = r.choice(["../input/sf-dl-car-classification/", "/kaggle/input/cars/",
+                                  "data/", "./dataset/", "/content/drive/MyDrive/data/"])
+        self.ckpt = r.choice(["best_model", "model_best", "weights", "checkpoint"])
+        self.anchor = 3
+        self.prep: str | None = None
+
+    # ---- helpers -----------------------------------------------------------------------
+    def md(self, text: str) -> None:
+        self.cells.append(("markdown", text, []))
+
+    def code(self, src: str, outputs: list | None = None) -> None:
+        self.cells.append(("code", src.strip("\n"), outputs or []))
+
+    def say(self, ru: str, en: str) -> None:
+        self.md(ru if self.lang == "ru" else en)
+
+    def stream(self, text: str, name: str = "stdout") -> dict:
+        return {"output_type": "stream", "name": name, "text": text}
+
+    def image(self) -> dict:
+        size = self.rng.choice([6_000, 12_000, 20_000, 35_000, 60_000])
+        return {"output_type": "display_data", "metadata": {},
+                "data": {"image/png": _png(self.rng, size), "text/plain": "<Figure size 864x576 with 1 Axes>"}}
+
+    def result(self, text: str) -> dict:
+        return {"output_type": "execute_result", "metadata": {}, "execution_count": None,
+                "data": {"text/plain": text}}
+
+    def epoch_log(self, epochs: int, ckpt_msgs: bool) -> str:
+        r = self.rng
+        steps = r.randint(80, 900)
+        loss, acc = r.uniform(1.2, 2.5), r.uniform(0.2, 0.5)
+        best = -1.0
+        lines = []
+        for e in range(1, epochs + 1):
+            loss *= r.uniform(0.7, 0.95)
+            acc = min(0.99, acc + r.uniform(0.01, 0.12))
+            vloss, vacc = loss * r.uniform(0.9, 1.3), max(0.0, acc - r.uniform(0.0, 0.08))
+            sec = r.randint(40, 600)
+            lines.append(f"Epoch {e}/{epochs}")
+            lines.append(f"{steps}/{steps} [==============================] - {sec}s {sec * 1000 // steps}ms/step"
+                         f" - loss: {loss:.4f} - accuracy: {acc:.4f} - val_loss: {vloss:.4f}"
+                         f" - val_accuracy: {vacc:.4f}")
+            if ckpt_msgs:
+                if vacc > best:
+                    prev = "-inf" if best < 0 else f"{best:.5f}"
+                    lines.append(f"\nEpoch {e:05d}: val_accuracy improved from {prev} to {vacc:.5f},"
+                                 f" saving model to {self.ckpt}.h5")
+                    best = vacc
+                else:
+                    lines.append(f"\nEpoch {e:05d}: val_accuracy did not improve from {best:.5f}")
+        return "\n".join(lines) + "\n"
+
+    def tqdm_log(self, epochs: int) -> str:
+        r = self.rng
+        n = r.randint(100, 400)
+        out = []
+        for _ in range(epochs):
+            out.append(f"100%|██████████| {n}/{n} [01:{r.randint(0, 59):02d}<00:00,  {r.uniform(2, 6):.2f}it/s]")
+            out.append(f"100%|██████████| {n // 4}/{n // 4} [00:{r.randint(5, 30):02d}<00:00,  "
+                       f"{r.uniform(4, 9):.2f}it/s]")
+        return "\n".join(out) + "\n"
+
+    # ---- shared filler -----------------------------------------------------------------
+    def eda_cells(self) -> None:
+        r = self.rng
+        self.code(f"train_df = pd.read_csv('{self.data_dir}train.csv')\ntrain_df.head()",
+                  [self.result("      Id  Category\n0  1.jpg         3\n1  2.jpg         7\n2  3.jpg         0")])
+        self.code("train_df.Category.value_counts().plot(kind='bar', figsize=(12, 4))\nplt.show()", [self.image()])
+        self.code("print(train_df.shape)\nprint(train_df.Category.nunique(), 'classes')",
+                  [self.stream(f"({r.randint(5000, 20000)}, 2)\n{self.n_classes} classes\n")])
+        if r.random() < 0.7:
+            self.code(
+                "plt.figure(figsize=(12, 8))\n"
+                "random_image = train_df.sample(n=9)\n"
+                "for index, (name, label) in enumerate(zip(random_image.Id, random_image.Category)):\n"
+                f"    im = PIL.Image.open('{self.data_dir}train/' + str(label) + '/' + name)\n"
+                "    plt.subplot(3, 3, index + 1)\n"
+                "    plt.imshow(im)\n"
+                "    plt.title('Class: ' + str(label))\n"
+                "    plt.axis('off')\n"
+                "plt.show()",
+                [self.image()])
+
+    def filler(self) -> None:
+        """One random extra cell: markdown, a print, a plot, a helper, an evaluation..."""
+        r = self.rng
+        k = r.randrange(16)
+        n = r.randint(2, 9999)
+        if k <= 2:
+            self.md(r.choice(MD_RU if self.lang == "ru" else MD_EN))
+        elif k == 3:
+            v = r.choice(["IMG_SIZE", "BATCH_SIZE", "EPOCHS", "LR", "len(train_df)", "train_df.shape"])
+            self.code(f"print({v})", [self.stream(f"{r.randint(1, 300)}\n")])
+        elif k == 4:
+            self.code("import gc\ngc.collect()", [self.result(str(n))])
+        elif k == 5:
+            name = r.choice(["show_batch", "plot_images", "imshow_grid", "visualize", "draw_samples"])
+            self.code(f"def {name}(images, labels, n={r.randint(4, 16)}):\n"
+                      f"    fig = plt.figure(figsize=({r.randint(8, 16)}, {r.randint(4, 10)}))\n"
+                      "    for i in range(n):\n"
+                      "        ax = fig.add_subplot(2, n // 2, i + 1)\n"
+                      "        ax.imshow(images[i])\n"
+                      "        ax.set_title(str(labels[i]))\n"
+                      "        ax.axis('off')\n"
+                      "    plt.show()")
+        elif k == 6:
+            self.code(r.choice(["!ls -la ", "!du -sh ", "!ls "]) + self.data_dir,
+                      [self.stream("total 12\ndrwxr-xr-x 2 root root 4096 train\n-rw-r--r-- 1 root root 1234 train.csv\n")])
+        elif k == 7:
+            self.code(f"# TODO: попробовать другой размер картинки\n# IMG_SIZE = {r.choice([224, 256, 320])}\n"
+                      f"seed = {n}\nnp.random.seed(seed)")
+        elif k == 8:
+            self.code("sizes = []\nfor path in train_df.Id.sample(" + str(r.choice([200, 500, 1000])) + "):\n"
+                      "    with PIL.Image.open(os.path.join(" + repr(self.data_dir + "train") + ", path)) as im:\n"
+                      "        sizes.append(im.size)\nsizes = np.array(sizes)\n"
+                      "plt.hist(sizes[:, 0], bins=" + str(r.choice([20, 30, 50])) + ")\nplt.show()\nsizes.mean(axis=0)",
+                      [self.image(), self.result(f"array([{r.randint(300, 900)}.1, {r.randint(200, 700)}.3])")])
+        elif k == 9:
+            self.code("from sklearn.utils.class_weight import compute_class_weight\n"
+                      "weights = compute_class_weight('balanced', classes=np.unique(train_df.Category), "
+                      "y=train_df.Category)\nclass_weight = dict(enumerate(weights))\nclass_weight",
+                      [self.result("{" + ", ".join(f"{i}: {r.uniform(0.5, 2):.3f}" for i in range(self.n_classes))
+                                   + "}")])
+        elif k == 10:
+            self.code("from sklearn.metrics import confusion_matrix, classification_report\nimport seaborn as sns\n"
+                      f"cm = confusion_matrix(y_true, y_pred)\nplt.figure(figsize=({r.randint(6, 12)}, 8))\n"
+                      "sns.heatmap(cm, annot=True, fmt='d', cmap='Blues')\nplt.show()",
+                      [self.image()])
+        elif k == 11:
+            rows = "\n".join(f"{i:>12}       {r.uniform(0.6, 1):.2f}      {r.uniform(0.6, 1):.2f}      "
+                             f"{r.uniform(0.6, 1):.2f}       {r.randint(100, 400)}" for i in range(self.n_classes))
+            self.code("print(classification_report(y_true, y_pred, digits=2))",
+                      [self.stream("              precision    recall  f1-score   support\n\n" + rows + "\n")])
+        elif k == 12:
+            self.code(f"%%time\nimgs = [np.array(PIL.Image.open(p).resize(({self.img}, {self.img}))) "
+                      f"for p in train_df.Id[:{r.choice([64, 128, 256])}]]\nlen(imgs)",
+                      [self.stream(f"CPU times: user {r.uniform(0.5, 3):.2f} s, sys: 120 ms, total: 2.1 s\n"
+                                   f"Wall time: {r.uniform(1, 5):.2f} s\n"), self.result("128")])
+        elif k == 13:
+            fn = r.choice(["lr_schedule", "scheduler_fn", "step_decay", "cosine_lr"])
+            self.code(f"def {fn}(epoch, lr):\n    if epoch < {r.randint(2, 5)}:\n        return lr\n"
+                      f"    return lr * {r.choice(['0.5', '0.7', '0.9', 'math.exp(-0.1)'])}\n\n"
+                      f"plt.plot([{fn}(e, 1e-3) for e in range(EPOCHS)])\nplt.show()", [self.image()])
+        elif k == 14:
+            self.code(f"train_df['path'] = train_df.Id.apply(lambda x: os.path.join('{self.data_dir}', x))\n"
+                      "train_df['exists'] = train_df.path.apply(os.path.exists)\ntrain_df.exists.value_counts()",
+                      [self.result(f"True    {r.randint(10000, 16000)}\nName: exists, dtype: int64")])
+        else:
+            self.code("train_df.describe()", [self.result("          Category\ncount  15561.000\nmean       4.51")])
+
+    def big_cell(self) -> None:
+        """A 300+ line utility cell (some students paste whole modules into one cell)."""
+        r = self.rng
+        parts = ["# utils: всё в одной ячейке", "import math", "import itertools", ""]
+        i = 0
+        while len(parts) < r.randint(310, 520):
+            i += 1
+            fn = r.choice(["compute", "make", "get", "build", "apply", "norm", "crop", "resize", "score"])
+            parts += [
+                f"def {fn}_{i}(x, y=None, scale={r.uniform(0.1, 3):.3f}, k={r.randint(1, 9)}):",
+                f'    """Helper #{i}: {r.choice(["нормализация", "обрезка", "метрика", "augment"])}."""',
+                "    if y is None:",
+                "        y = np.zeros_like(x)",
+                "    out = []",
+                f"    for j in range(k * {r.randint(1, 5)}):",
+                "        v = x * scale + j",
+                f"        if v.mean() > {r.uniform(0, 1):.2f}:",
+                "            out.append(np.clip(v - y, 0, 255))",
+                "        else:",
+                f"            out.append(np.sqrt(np.abs(v)) * {r.randint(1, 9)})",
+                "    res = np.stack(out).mean(axis=0)",
+                "    return res if res.ndim else float(res)",
+                "",
+                "",
+            ]
+        parts.append("print('utils loaded')")
+        self.code("\n".join(parts), [self.stream("utils loaded\n")])
+
+    # ---- Keras -------------------------------------------------------------------------
+    def keras_imports(self) -> str:
+        if self.style == "tfkeras":
+            return ("import tensorflow as tf\n"
+                    "from tensorflow.keras import layers, Model, optimizers\n"
+                    "from tensorflow.keras.models import Sequential\n"
+                    "from tensorflow.keras.callbacks import ModelCheckpoint, EarlyStopping, ReduceLROnPlateau\n"
+                    "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+                    "import tensorflow.keras.applications as apps")
+        if self.style == "keras2":
+            return ("import keras\n"
+                    "from keras import layers, optimizers\n"
+                    "from keras.models import Model, Sequential\n"
+                    "from keras.callbacks import ModelCheckpoint, EarlyStopping, ReduceLROnPlateau\n"
+                    "from keras.preprocessing.image import ImageDataGenerator\n"
+                    "import keras.applications as apps")
+        return ("import keras\n"
+                "from keras import layers, ops\n"
+                "from keras.callbacks import ModelCheckpoint, EarlyStopping, ReduceLROnPlateau\n"
+                "import tensorflow as tf\n"
+                "import keras.applications as apps")
+
+    def common_head(self) -> None:
+        r = self.rng
+        title = r.choice(TITLES_RU if self.lang == "ru" else TITLES_EN)
+        self.md(f"# {title}\n\n" + ("Студент: " if self.lang == "ru" else "Author: ") +
+                r.choice(["Иван П.", "Anna K.", "Дмитрий С.", "Maria L."]))
+        if r.random() < 0.5:
+            pkg = r.choice(["efficientnet", "albumentations", "timm", "tensorflow-addons", "imgaug"])
+            self.code(f"!pip install -q {pkg}", [self.stream(f"Successfully installed {pkg}\n")])
+        if r.random() < 0.4:
+            self.code("!nvidia-smi", [self.stream("Tesla P100-PCIE-16GB, 16280 MiB\n")])
+
+    def keras_notebook(self) -> None:
+        r = self.rng
+        p = self.p
+        self.common_head()
+        magic = "%matplotlib inline\n" if r.random() < 0.7 else ""
+        self.code(magic + "import os\nimport numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
+                  "import PIL\n" + self.keras_imports(),
+                  [self.stream("2.4.1\n")] if r.random() < 0.3 else [])
+        if r.random() < 0.3:
+            self.code("%load_ext autoreload\n%autoreload 2")
+        if "rescale_efficientnet" in p:
+            bb = "EfficientNetB0"
+            module = "efficientnet"
+        else:
+            bb = r.choice(list(BACKBONES))
+            module = BACKBONES[bb][0]
+        self.code(f"IMG_SIZE = {self.img}\nBATCH_SIZE = {self.batch}\nEPOCHS = {self.epochs}\nLR = {self.lr}\n"
+                  f"VAL_SPLIT = {self.val_split}\nDATA_PATH = '{self.data_dir}'\n"
+                  f"TRAIN_PATH = DATA_PATH + 'train/'\nTEST_PATH = DATA_PATH + 'test_upload/'")
+        self.anchor = len(self.cells)
+        self.eda_cells()
+        self.say("## Подготовка данных", "## Data preparation")
+        if self.style == "keras3":
+            self.keras3_data(bb, module)
+        else:
+            self.keras_generators(bb, module)
+        for _ in range(r.randint(0, 3)):
+            self.filler()
+        self.say("## Модель", "## Model")
+        self.keras_model(bb, module)
+        self.keras_train()
+        for _ in range(r.randint(0, 3)):
+            self.filler()
+        self.keras_predict()
+
+    def keras_generators(self, bb: str, module: str) -> None:
+        r, p = self.rng, self.p
+        if "rescale_efficientnet" in p:
+            prep = "rescale=1./255"
+        elif bb.startswith("EfficientNet"):
+            prep = None
+        elif r.random() < 0.5:
+            prep = f"preprocessing_function=apps.{module}.preprocess_input"
+        else:
+            prep = "rescale=1./255"
+        head = f"{prep},\n    " if prep else ""
+        aug = (f"rotation_range={r.choice([5, 10, 15, 20])},\n    width_shift_range=0.1,\n"
+               f"    height_shift_range=0.1,\n    zoom_range={r.choice(['0.1', '0.2'])},\n"
+               "    horizontal_flip=True,\n")
+        src = f"{self.dg} = ImageDataGenerator(\n    {head}{aug}    validation_split=VAL_SPLIT)\n"
+        separate_val = "augmented_validation" not in p
+        if separate_val:
+            src += f"val_datagen = ImageDataGenerator({prep + ', ' if prep else ''}validation_split=VAL_SPLIT)\n"
+        self.code(src)
+        val_src = "val_datagen" if separate_val else self.dg
+        nt, nv = r.randint(8000, 15000), r.randint(1000, 3000)
+        self.code(
+            f"{self.tr} = {self.dg}.flow_from_directory(\n"
+            "    TRAIN_PATH, target_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE,\n"
+            "    class_mode='categorical', subset='training', shuffle=True, seed=42)\n"
+            f"{self.va} = {val_src}.flow_from_directory(\n"
+            "    TRAIN_PATH, target_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE,\n"
+            "    class_mode='categorical', subset='validation', shuffle=False, seed=42)",
+            [self.stream(f"Found {nt} images belonging to {self.n_classes} classes.\n"
+                         f"Found {nv} images belonging to {self.n_classes} classes.\n")])
+        self.prep = prep
+
+    def keras3_data(self, bb: str, module: str) -> None:
+        r, p = self.rng, self.p
+        self.code(
+            f"{self.tr} = keras.utils.image_dataset_from_directory(\n"
+            "    TRAIN_PATH, validation_split=VAL_SPLIT, subset='training', seed=42,\n"
+            "    image_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE, label_mode='categorical')\n"
+            f"{self.va} = keras.utils.image_dataset_from_directory(\n"
+            "    TRAIN_PATH, validation_split=VAL_SPLIT, subset='validation', seed=42,\n"
+            "    image_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE, label_mode='categorical')",
+            [self.stream(f"Found {r.randint(10000, 16000)} files belonging to {self.n_classes} classes.\n"
+                         "Using 12000 files for training.\n")])
+        self.code("augment = keras.Sequential([\n    layers.RandomFlip('horizontal'),\n"
+                  f"    layers.RandomRotation({r.choice(['0.05', '0.1'])}),\n    layers.RandomZoom(0.1),\n])")
+        val_aug = "augment(x, training=True)" if "augmented_validation" in p else "x"
+        self.code(f"{self.tr} = {self.tr}.map(lambda x, y: (augment(x, training=True), y)).prefetch(tf.data.AUTOTUNE)\n"
+                  f"{self.va} = {self.va}.map(lambda x, y: ({val_aug}, y)).prefetch(tf.data.AUTOTUNE)")
+        self.prep = "rescale=1./255" if "rescale_efficientnet" in p else None
+
+    def keras_model(self, bb: str, module: str) -> None:
+        r, p = self.rng, self.p
+        shape = "(IMG_SIZE, IMG_SIZE, 3)"
+        src = f"{self.base} = apps.{bb}(weights='imagenet', include_top=False, input_shape={shape})\n"
+        src += f"{self.base}.trainable = {r.choice(['False', 'True'])}\n\n"
+        if self.style == "keras3":
+            src += f"inputs = keras.Input(shape={shape})\n"
+            if "rescale_efficientnet" in p:
+                src += "x = layers.Rescaling(1./255)(inputs)\n"
+            else:
+                src += "x = inputs\n"
+            src += f"x = {self.base}(x)\nx = layers.GlobalAveragePooling2D()(x)\n"
+            src += f"x = layers.Dropout({r.choice(['0.2', '0.3', '0.5'])})(x)\n"
+            src += f"outputs = layers.Dense({self.n_classes}, activation='softmax')(x)\n"
+            src += f"{self.m} = keras.Model(inputs, outputs)"
+        elif r.random() < 0.5:
+            src += f"{self.m} = Sequential([\n    {self.base},\n    layers.GlobalAveragePooling2D(),\n"
+            src += f"    layers.Dense({r.choice([128, 256, 512])}, activation='relu'),\n"
+            src += "    layers.BatchNormalization(),\n    layers.Dropout(0.25),\n"
+            src += f"    layers.Dense({self.n_classes}, activation='softmax'),\n])"
+        else:
+            src += f"x = layers.GlobalAveragePooling2D()({self.base}.output)\n"
+            src += f"x = layers.Dense({r.choice([128, 256, 512])}, activation='relu')(x)\n"
+            src += f"out = layers.Dense({self.n_classes}, activation='softmax')(x)\n"
+            src += f"{self.m} = Model(inputs={self.base}.input, outputs=out)"
+        self.code(src)
+        if r.random() < 0.5:
+            self.code(f"{self.m}.summary()", [self.stream(
+                'Model: "model"\n' + "_" * 65 + "\n" +
+                "\n".join(f" layer_{i} (Conv2D)   (None, {self.img // 2}, {self.img // 2}, 32)   {r.randint(0, 9999)}"
+                          for i in range(r.randint(20, 120))) +
+                f"\nTotal params: {r.randint(3, 25)},{r.randint(100, 999)},{r.randint(100, 999)}\n")])
+        opt_mod = "keras.optimizers" if self.style != "tfkeras" else "optimizers"
+        lr_kw = "lr" if "adam_lr" in p else "learning_rate"
+        self.code(f"{self.m}.compile(optimizer={opt_mod}.Adam({lr_kw}=LR),\n"
+                  "              loss='categorical_crossentropy', metrics=['accuracy'])",
+                  [self.stream("UserWarning: The `lr` argument is deprecated, use `learning_rate` instead.\n",
+                               "stderr")] if lr_kw == "lr" else [])
+        ext = ".keras" if self.style == "keras3" else ".h5"
+        best = "" if "checkpoint_no_best" in p else ", save_best_only=True"
+        cb = [f"checkpoint = ModelCheckpoint('{self.ckpt}{ext}', monitor='val_accuracy'{best}, mode='max', verbose=1)"]
+        if r.random() < 0.7:
+            cb.append(f"earlystop = EarlyStopping(monitor='val_loss', patience={r.randint(2, 6)}, "
+                      "restore_best_weights=True)")
+        if r.random() < 0.5:
+            cb.append(f"reduce_lr = ReduceLROnPlateau(monitor='val_loss', factor=0.5, patience={r.randint(1, 3)})")
+        names = [c.split(" =")[0] for c in cb]
+        cb.append(f"callbacks_list = [{', '.join(names)}]")
+        self.code("\n".join(cb))
+
+    def keras_train(self) -> None:
+        r, p = self.rng, self.p
+        fit = "fit_generator" if "fit_generator" in p else "fit"
+        timing = "%%time\n" if r.random() < 0.4 else ""
+        steps = ""
+        if fit == "fit_generator" or r.random() < 0.3:
+            steps = (f",\n    steps_per_epoch=len({self.tr}),\n    validation_steps=len({self.va})")
+        self.code(f"{timing}{self.hist} = {self.m}.{fit}(\n    {self.tr},\n    validation_data={self.va},\n"
+                  f"    epochs=EPOCHS{steps},\n    callbacks=callbacks_list)",
+                  [self.stream(self.epoch_log(self.epochs, True))])
+        self.code(f"plt.plot({self.hist}.history['accuracy'], label='train')\n"
+                  f"plt.plot({self.hist}.history['val_accuracy'], label='val')\nplt.legend()\nplt.show()",
+                  [self.image()])
+        if r.random() < 0.5:
+            self.say("### Fine-tuning\nРазморозим верхние слои.", "### Fine-tuning\nUnfreeze the top layers.")
+            n = r.randint(2, 6)
+            self.code(f"{self.base}.trainable = True\nfor layer in {self.base}.layers[:-{r.randint(10, 60)}]:\n"
+                      f"    layer.trainable = False\n{self.m}.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-5),"
+                      " loss='categorical_crossentropy', metrics=['accuracy'])\n"
+                      f"{self.hist}2 = {self.m}.{fit}({self.tr}, validation_data={self.va}, epochs={n},"
+                      " callbacks=callbacks_list)",
+                      [self.stream(self.epoch_log(n, True))])
+
+    def keras_predict(self) -> None:
+        r, p = self.rng, self.p
+        self.code(f"{self.m}.load_weights('{self.ckpt}{'.keras' if self.style == 'keras3' else '.h5'}')")
+        tta = "tta_no_augmentation" in p or r.random() < 0.4
+        if self.style == "keras3":
+            self.code(f"{self.te} = keras.utils.image_dataset_from_directory(\n    TEST_PATH, labels=None, "
+                      "shuffle=False,\n    image_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE)",
+                      [self.stream(f"Found {r.randint(5000, 7000)} files.\n")])
+            if tta:
+                x = "x" if "tta_no_augmentation" in p else "augment(x, training=True)"
+                self.code(f"preds = []\nfor i in range({r.randint(5, 12)}):\n"
+                          f"    preds.append({self.m}.predict({self.te}.map(lambda x: {x}), verbose=1))\n"
+                          "predictions = np.mean(preds, axis=0)",
+                          [self.stream("209/209 [==============================] - 31s 148ms/step\n" * 5)])
+            else:
+                self.code(f"predictions = {self.m}.predict({self.te}, verbose=1)",
+                          [self.stream("209/209 [==============================] - 31s 148ms/step\n")])
+        else:
+            prep = f"{self.prep}" if self.prep else ""
+            pred = "predict_generator" if "fit_generator" in p else "predict"
+            if tta and "tta_no_augmentation" not in p:
+                gen = f"test_datagen = ImageDataGenerator({prep + ', ' if prep else ''}horizontal_flip=True, zoom_range=0.1)"
+            else:
+                gen = f"test_datagen = ImageDataGenerator({prep})"
+            self.code("sample_submission = pd.read_csv(DATA_PATH + 'sample-submission.csv')\n" + gen + "\n"
+                      f"{self.te} = test_datagen.flow_from_dataframe(\n"
+                      "    dataframe=sample_submission, directory=TEST_PATH, x_col='Id', y_col=None,\n"
+                      "    class_mode=None, target_size=(IMG_SIZE, IMG_SIZE), batch_size=BATCH_SIZE, shuffle=False)",
+                      [self.stream(f"Found {r.randint(5000, 7000)} validated image filenames.\n")])
+            if tta:
+                k = r.randint(5, 12)
+                self.code(f"tta_steps = {k}\npredictions = []\nfor i in range(tta_steps):\n"
+                          f"    {self.te}.reset()\n"
+                          f"    preds = {self.m}.{pred}({self.te}, steps=len({self.te}), verbose=1)\n"
+                          "    predictions.append(preds)\npredictions = np.mean(predictions, axis=0)",
+                          [self.stream("418/418 [==============================] - 62s 145ms/step\n" * k)])
+            else:
+                self.code(f"{self.te}.reset()\npredictions = {self.m}.{pred}({self.te}, steps=len({self.te}), verbose=1)",
+                          [self.stream("418/418 [==============================] - 62s 145ms/step\n")])
+        self.code("predictions = np.argmax(predictions, axis=-1)\n"
+                  f"label_map = {{v: k for k, v in {self.tr}.class_indices.items()}}\n"
+                  "sample_submission = pd.read_csv(DATA_PATH + 'sample-submission.csv')\n"
+                  "sample_submission['Category'] = [label_map[p] for p in predictions]\n"
+                  "sample_submission.to_csv('submission.csv', index=False)\nsample_submission.head()",
+                  [self.result("           Id Category\n0  305108.jpg        0\n1  295075.jpg        4")])
+
+    # ---- PyTorch -----------------------------------------------------------------------
+    def torch_notebook(self) -> None:
+        r, p = self.rng, self.p
+        self.common_head()
+        magic = "%matplotlib inline\n" if r.random() < 0.6 else ""
+        self.code(magic + "import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\nimport PIL\n"
+                  "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, random_split\n"
+                  "from torchvision import datasets, transforms, models\nfrom tqdm.auto import tqdm\n\n"
+                  "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\nprint(device)",
+                  [self.stream("cuda\n")])
+        self.code(f"IMG_SIZE = {self.img}\nBATCH_SIZE = {self.batch}\nEPOCHS = {self.epochs}\nLR = {self.lr}\n"
+                  f"DATA_PATH = '{self.data_dir}'")
+        self.anchor = len(self.cells)
+        self.eda_cells()
+        norm = "transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])"
+        self.code("train_transform = transforms.Compose([\n"
+                  f"    transforms.RandomResizedCrop(IMG_SIZE, scale=({r.choice(['0.6', '0.7', '0.8'])}, 1.0)),\n"
+                  "    transforms.RandomHorizontalFlip(),\n"
+                  f"    transforms.ColorJitter({r.choice(['0.1', '0.2', '0.3'])}, 0.2, 0.2),\n"
+                  f"    transforms.ToTensor(),\n    {norm},\n])\n"
+                  "val_transform = transforms.Compose([\n    transforms.Resize((IMG_SIZE, IMG_SIZE)),\n"
+                  f"    transforms.ToTensor(),\n    {norm},\n])")
+        if "torch_val_train_transform" in p:
+            self.code("full_dataset = datasets.ImageFolder(DATA_PATH + 'train', transform=train_transform)\n"
+                      "n_val = int(0.2 * len(full_dataset))\n"
+                      "train_ds, val_ds = random_split(full_dataset, [len(full_dataset) - n_val, n_val])\n"
+                      "print(len(train_ds), len(val_ds))", [self.stream(f"{r.randint(9000, 13000)} 3112\n")])
+        else:
+            self.code("train_ds = datasets.ImageFolder(DATA_PATH + 'train', transform=train_transform)\n"
+                      "val_ds = datasets.ImageFolder(DATA_PATH + 'val', transform=val_transform)\n"
+                      "print(len(train_ds), len(val_ds))", [self.stream(f"{r.randint(9000, 13000)} 3112\n")])
+        self.code("train_loader = DataLoader(train_ds, batch_size=BATCH_SIZE, shuffle=True, num_workers=4)\n"
+                  "val_loader = DataLoader(val_ds, batch_size=BATCH_SIZE, shuffle=False, num_workers=4)")
+        for _ in range(r.randint(0, 3)):
+            self.filler()
+        arch, head = r.choice([("resnet18", "fc"), ("resnet50", "fc"), ("efficientnet_b0", "classifier[1]"),
+                               ("mobilenet_v2", "classifier[1]")])
+        self.code(f"{self.m} = models.{arch}(weights='IMAGENET1K_V1')\n"
+                  f"{self.m}.{head} = nn.Linear({self.m}.{head}.in_features, {self.n_classes})\n"
+                  f"{self.m} = {self.m}.to(device)\n\ncriterion = nn.CrossEntropyLoss()\n"
+                  f"optimizer = torch.optim.{r.choice(['Adam', 'AdamW'])}({self.m}.parameters(), lr=LR)\n"
+                  f"scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size={r.randint(3, 7)}, gamma=0.1)")
+        eval_line = "" if "torch_missing_eval" in p else "    model.eval()\n"
+        self.code("def train_epoch(model, loader):\n    model.train()\n    total_loss, correct, n = 0.0, 0, 0\n"
+                  "    for x, y in tqdm(loader):\n        x, y = x.to(device), y.to(device)\n"
+                  "        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n"
+                  "        loss.backward()\n        optimizer.step()\n"
+                  "        total_loss += loss.item() * x.size(0)\n"
+                  "        correct += (out.argmax(1) == y).sum().item()\n        n += x.size(0)\n"
+                  "    return total_loss / n, correct / n\n\n\n"
+                  "def validate(model, loader):\n" + eval_line +
+                  "    total_loss, correct, n = 0.0, 0, 0\n    with torch.no_grad():\n"
+                  "        for x, y in tqdm(loader):\n            x, y = x.to(device), y.to(device)\n"
+                  "            out = model(x)\n            total_loss += criterion(out, y).item() * x.size(0)\n"
+                  "            correct += (out.argmax(1) == y).sum().item()\n            n += x.size(0)\n"
+                  "    return total_loss / n, correct / n")
+        timing = "%%time\n" if r.random() < 0.4 else ""
+        log = "".join(f"Epoch {e}/{self.epochs} | train loss {r.uniform(0.2, 1.5):.4f} acc {r.uniform(0.5, 0.95):.4f}"
+                      f" | val loss {r.uniform(0.2, 1.5):.4f} acc {r.uniform(0.5, 0.95):.4f}\n"
+                      for e in range(1, self.epochs + 1))
+        self.code(f"{timing}best_acc = 0.0\nfor epoch in range(EPOCHS):\n"
+                  f"    tr_loss, tr_acc = train_epoch({self.m}, train_loader)\n"
+                  f"    val_loss, val_acc = validate({self.m}, val_loader)\n    scheduler.step()\n"
+                  "    print(f'Epoch {epoch + 1}/{EPOCHS} | train loss {tr_loss:.4f} acc {tr_acc:.4f} | "
+                  "val loss {val_loss:.4f} acc {val_acc:.4f}')\n"
+                  "    if val_acc > best_acc:\n        best_acc = val_acc\n"
+                  f"        torch.save({self.m}.state_dict(), '{self.ckpt}.pth')",
+                  [self.stream(self.tqdm_log(self.epochs), "stderr"), self.stream(log)])
+        for _ in range(r.randint(0, 3)):
+            self.filler()
+        self.say("## Предсказание с TTA", "## Prediction with TTA")
+        self.code(f"{self.m}.load_state_dict(torch.load('{self.ckpt}.pth'))\n{self.m}.eval()\n"
+                  "test_ds = datasets.ImageFolder(DATA_PATH + 'test', transform=val_transform)\n"
+                  "test_loader = DataLoader(test_ds, batch_size=BATCH_SIZE, shuffle=False)\n"
+                  "preds = []\nwith torch.no_grad():\n    for x, _ in tqdm(test_loader):\n"
+                  "        x = x.to(device)\n"
+                  f"        logits = {self.m}(x) + {self.m}(torch.flip(x, dims=[3]))\n"
+                  "        preds.append(logits.argmax(1).cpu().numpy())\npreds = np.concatenate(preds)",
+                  [self.stream(self.tqdm_log(1), "stderr")])
+        self.code("sub = pd.DataFrame({'Id': [p.split('/')[-1] for p, _ in test_ds.samples], 'Category': preds})\n"
+                  "sub.to_csv('submission.csv', index=False)\nsub.head()",
+                  [self.result("      Id  Category\n0  1.jpg         3\n1  2.jpg         7")])
+
+    # ---- assembly ----------------------------------------------------------------------
+    def build(self, target_cells: int, big: bool) -> list[tuple[str, str, list]]:
+        if self.style == "torch":
+            self.torch_notebook()
+        else:
+            self.keras_notebook()
+        tail = self.cells[-4:]
+        body = self.cells[:-4]
+        self.cells = []
+        if big:
+            self.big_cell()
+        extra = self.cells
+        self.cells = []
+        while len(body) + len(extra) + len(self.cells) + len(tail) < target_cells:
+            self.filler()
+        fill = self.cells
+        self.cells = []
+        # sprinkle filler cells between the body cells (after the title/imports)
+        out = body[:self.anchor]
+        rest = body[self.anchor:] + extra
+        for cell in fill:
+            pos = self.rng.randrange(len(rest) + 1)
+            rest.insert(pos, cell)
+        self.say("## Итоги", "## Summary")
+        return out + rest + tail + self.cells
+
+
+def make_notebook(seed: int, index: int):
+    """One deterministic notebook and its manifest entry."""
+    import nbformat
+    from nbformat import v4
+
+    rng = random.Random(f"{seed}:{index}")
+    style = rng.choices(STYLES, STYLE_WEIGHTS)[0]
+    choices = TORCH_PITFALLS if style == "torch" else KERAS3_PITFALLS if style == "keras3" else KERAS_PITFALLS
+    pitfalls: set[str] = set()
+    if rng.random() >= 0.35:  # ~35% clean
+        pitfalls = {p for p in choices if rng.random() < 0.35} or {rng.choice(choices)}
+    lang = "ru" if rng.random() < 0.7 else "en"
+    big = rng.random() < 0.15
+    target = rng.randint(20, 80)
+    gen = Gen(rng, style, pitfalls, lang)
+    cells = gen.build(target, big)
+
+    nb = v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python", "version": rng.choice(["3.7.6", "3.8.10", "3.10.12"])}}
+    count = 0
+    unexecuted = rng.random() < 0.1
+    for kind, src, outputs in cells:
+        cid = f"{rng.getrandbits(32):08x}"
+        if kind == "markdown":
+            nb.cells.append(v4.new_markdown_cell(src, id=cid))
+            continue
+        if unexecuted:
+            nb.cells.append(v4.new_code_cell(src, id=cid))
+            continue
+        count += 1
+        outs = []
+        for o in outputs:
+            if o["output_type"] == "stream":
+                outs.append(v4.new_output("stream", name=o["name"], text=o["text"]))
+            elif o["output_type"] == "execute_result":
+                outs.append(v4.new_output("execute_result", data=o["data"], execution_count=count))
+            else:
+                outs.append(v4.new_output("display_data", data=o["data"]))
+        nb.cells.append(v4.new_code_cell(src, id=cid, execution_count=count, outputs=outs))
+    nbformat.validate(nb)
+    name = f"nb{index:04d}_{style}_{'clean' if not pitfalls else 'pitfalls'}.ipynb"
+    code_lines = sum(s.count("\n") + 1 for k, s, _ in cells if k == "code")
+    entry = {"file": name, "style": style, "lang": lang, "pitfalls": sorted(pitfalls), "cells": len(nb.cells),
+             "code_lines": code_lines, "max_cell_lines": max(s.count("\n") + 1 for _, s, _ in cells)}
+    return nbformat.writes(nb), entry
+
+
+def generate(n: int, seed: int, out: Path) -> list[dict]:
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for i in range(n):
+        text, entry = make_notebook(seed, i)
+        (out / entry["file"]).write_text(text, encoding="utf-8")
+        entry["bytes"] = len(text.encode("utf-8"))
+        manifest.append(entry)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+# --------------------------------------------------------------------------------------------
+# Measurement helpers
+# --------------------------------------------------------------------------------------------
+
+def timed(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout, check=False)
+    return time.perf_counter() - t0, proc
+
+
+def repeat(cmd: list[str], runs: int, cwd: Path | None = None, warmup: bool = True) -> dict:
+    if warmup:
+        timed(cmd, cwd)
+    times, last = [], None
+    for _ in range(runs):
+        t, last = timed(cmd, cwd)
+        times.append(t)
+    return {"median_s": statistics.median(times), "min_s": min(times), "runs": runs,
+            "times_s": [round(t, 4) for t in times], "rc": last.returncode if last else None, "_proc": last}
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def nbreview_cmd() -> list[str]:
+    exe = shutil.which("nbreview", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    return [exe] if exe else [sys.executable, "-m", "nbreview"]
+
+
+def importtime(one: Path) -> dict:
+    """Parse `python -X importtime -m nbreview check one --format json`: top-level imports."""
+    _, proc = timed([sys.executable, "-X", "importtime", "-m", "nbreview", "check", str(one), "--format", "json"])
+    total, per_pkg = 0, {}
+    for line in proc.stderr.decode("utf-8", "replace").splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        try:
+            _, cum, name = line[len("import time:"):].split("|")
+            cum_us = int(cum)
+        except ValueError:
+            continue
+        if name.startswith("  "):  # nested import (one space is the separator)
+            continue
+        name = name.strip()
+        total += cum_us
+        top = name.split(".")[0]
+        per_pkg[top] = per_pkg.get(top, 0) + cum_us
+    top5 = sorted(per_pkg.items(), key=lambda kv: -kv[1])[:6]
+    return {"total_s": total / 1e6, "top": [(k, v / 1e6) for k, v in top5]}
+
+
+INPROC = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from nbreview import engine
+t_import = time.perf_counter() - t0
+try:
+    from nbreview import catalog
+    slugs = sorted(catalog.catalog())
+except Exception:
+    slugs = []
+paths = sys.argv[1:]
+t0 = time.perf_counter()
+engine.review_path(paths[0])
+first = time.perf_counter() - t0
+times, found = [], {}
+for p in paths:
+    t0 = time.perf_counter()
+    rep = engine.review_path(p)
+    times.append(time.perf_counter() - t0)
+    found[p] = sorted({f.rule for f in rep.findings})
+print(json.dumps({"import_s": t_import, "first_s": first, "times": times, "found": found, "slugs": slugs}))
+"""
+
+
+def fmt_s(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x * 1000:.0f} ms" if x < 10 else f"{x:.1f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200, help="number of synthetic notebooks (default 200)")
+    ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    ap.add_argument("--out", type=Path, help="write the notebooks here and keep them (default: a temp folder)")
+    ap.add_argument("--runs", "-r", type=int, default=7, help="cold single-notebook runs (default 7)")
+    ap.add_argument("--batch-runs", type=int, default=3, help="runs of each batch command (default 3)")
+    ap.add_argument("--pylint-limit", type=int, default=20,
+                    help="run nbqa pylint on only K notebooks and scale to N (default 20; 0 = all)")
+    ap.add_argument("--ruff-select", default=None, help="pass --select to ruff (default: ruff's default rules)")
+    ap.add_argument("--no-others", action="store_true", help="skip ruff and nbqa pylint")
+    ap.add_argument("--json", type=Path, help="write the numbers to this JSON file")
+    args = ap.parse_args(argv)
+    if args.n < 1 or args.runs < 1 or args.batch_runs < 1:
+        ap.error("--n, --runs and --batch-runs must be >= 1")
+
+    tmp = Path(tempfile.mkdtemp(prefix="nbreview-bench-"))
+    try:
+        return _run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, tmp: Path) -> int:
+    nbr = nbreview_cmd()
+    folder = args.out or (tmp / "notebooks")
+    if folder.exists() and any(folder.glob("*.ipynb")):
+        for old in folder.glob("nb[0-9][0-9][0-9][0-9]_*.ipynb"):
+            old.unlink()
+    t0 = time.perf_counter()
+    manifest = generate(args.n, args.seed, folder)
+    t_gen = time.perf_counter() - t0
+    files = [folder / e["file"] for e in manifest]
+    sizes = sorted(manifest, key=lambda e: e["bytes"])
+    typical = folder / sizes[len(sizes) // 2]["file"]
+    largest = folder / sizes[-1]["file"]
+    total_mb = sum(e["bytes"] for e in manifest) / 1e6
+    res: dict = {
+        "env": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                "nbreview_cmd": nbr},
+        "corpus": {
+            "n": args.n, "seed": args.seed, "folder": str(folder) if args.out else None, "total_mb": round(total_mb, 2),
+            "styles": {s: sum(e["style"] == s for e in manifest) for s in STYLES},
+            "clean": sum(not e["pitfalls"] for e in manifest),
+            "cells_min_median_max": [min(e["cells"] for e in manifest),
+                                     statistics.median(e["cells"] for e in manifest),
+                                     max(e["cells"] for e in manifest)],
+            "code_lines_total": sum(e["code_lines"] for e in manifest),
+            "with_300_line_cell": sum(e["max_cell_lines"] >= 300 for e in manifest),
+            "generate_s": round(t_gen, 3),
+        },
+    }
+    out = print
+    out(f"nbreview benchmark — Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    c = res["corpus"]
+    out(f"corpus: {args.n} notebooks (seed {args.seed}), {total_mb:.1f} MB, styles {c['styles']}, "
+        f"{c['clean']} clean, cells {c['cells_min_median_max']} (min/median/max), "
+        f"{c['code_lines_total']} code lines, {c['with_300_line_cell']} with a 300+ line cell; "
+        f"generated in {t_gen:.1f} s")
+    out(f"notebooks in {folder}" + ("" if args.out else " (temporary, deleted at the end; use --out to keep)"))
+    out("")
+
+    # 1. cold single notebook
+    single = {}
+    for label, path in (("typical", typical), ("largest", largest)):
+        r = repeat(nbr + ["check", str(path), "--format", "json"], args.runs)
+        proc = r.pop("_proc")
+        r.update(file=path.name, kb=round(path.stat().st_size / 1024, 1), ok=proc.returncode in (0, 1))
+        single[label] = r
+    res["single_cold"] = single
+    py_pass = repeat([sys.executable, "-c", "pass"], args.runs)
+    py_pass.pop("_proc")
+    version = repeat(nbr + ["--version"], args.runs)
+    version.pop("_proc")
+    imp = importtime(typical)
+    res["startup"] = {"python_c_pass": py_pass, "nbreview_version": version, "importtime_check_path": imp}
+
+    # 2. batch
+    batch = repeat(nbr + ["check", str(folder), "--format", "json"], args.batch_runs)
+    bproc = batch.pop("_proc")
+    batch["nb_per_s"] = args.n / batch["median_s"]
+    batch["ok"] = bproc.returncode in (0, 1)
+    try:
+        breport = json.loads(bproc.stdout)
+        batch["findings"] = sum(len(nb.get("findings", [])) for nb in breport.get("notebooks", []))
+        batch["notebooks_reported"] = len(breport.get("notebooks", []))
+    except (ValueError, AttributeError):
+        batch["findings"] = None
+    res["batch"] = batch
+
+    # 3. in-process
+    _, proc = timed([sys.executable, "-c", INPROC] + [str(f) for f in files])
+    inproc: dict = {}
+    try:
+        data = json.loads(proc.stdout)
+        ts = data["times"]
+        inproc = {"import_engine_s": data["import_s"], "first_call_s": data["first_s"], "mean_s": statistics.mean(ts),
+                  "p50_s": pct(ts, 0.5), "p95_s": pct(ts, 0.95), "max_s": max(ts), "sum_s": sum(ts)}
+        by_name = {Path(p).name: set(v) for p, v in data["found"].items()}
+        slugs = set(data["slugs"])
+        recall = {}
+        for e in manifest:
+            for pit in e["pitfalls"]:
+                slug = PITFALL_SLUGS[pit]
+                d = recall.setdefault(pit, {"slug": slug, "rule_exists": slug in slugs, "planted": 0, "found": 0})
+                d["planted"] += 1
+                d["found"] += slug in by_name.get(e["file"], set())
+        inproc["planted_pitfalls"] = recall
+        inproc["clean_notebooks_with_findings"] = sum(1 for e in manifest if not e["pitfalls"] and by_name.get(e["file"]))
+    except (ValueError, KeyError) as exc:
+        inproc = {"error": f"{exc!r}: {proc.stderr.decode('utf-8', 'replace')[-500:]}"}
+    res["inprocess"] = inproc
+
+    # 4. other tools
+    others: dict = {}
+    if not args.no_others:
+        ruff = shutil.which("ruff", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        if ruff:
+            cmd = [ruff, "check", "--no-cache", "--isolated", "--exit-zero", "--output-format", "json"]
+            if args.ruff_select:
+                cmd += ["--select", args.ruff_select]
+            r = repeat(cmd + [str(folder)], args.batch_runs, cwd=tmp)
+            p = r.pop("_proc")
+            try:
+                r["diagnostics"] = len(json.loads(p.stdout))
+            except ValueError:
+                r["diagnostics"] = None
+            r["cmd"] = " ".join(["ruff"] + cmd[1:] + ["DIR"])
+            r["ratio_nbreview_over_ruff"] = batch["median_s"] / r["median_s"]
+            others["ruff"] = r
+        else:
+            others["ruff"] = "not installed"
+        nbqa = shutil.which("nbqa", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        pylint_ok = nbqa and subprocess.run([sys.executable, "-c", "import pylint"], capture_output=True,
+                                            check=False).returncode == 0
+        if nbqa and not pylint_ok:
+            pylint_ok = bool(shutil.which("pylint"))
+        if nbqa and pylint_ok:
+            k = args.n if args.pylint_limit <= 0 else min(args.pylint_limit, args.n)
+            sub = tmp / f"subset_{k}"
+            sub.mkdir(exist_ok=True)
+            step = max(1, args.n // k)
+            picked = files[::step][:k]
+            for f in picked:
+                shutil.copy2(f, sub / f.name)
+            t_pl, p = timed([nbqa, "pylint", str(sub)], cwd=tmp)
+            r_nb = repeat(nbr + ["check", str(sub), "--format", "json"], args.batch_runs)
+            r_nb.pop("_proc")
+            others["nbqa_pylint"] = {
+                "notebooks": k, "wall_s": t_pl, "rc": p.returncode, "scaled_to_n_s": t_pl * args.n / k,
+                "scaled": k < args.n, "nbreview_same_subset_s": r_nb["median_s"],
+                "ratio_nbreview_over_nbqa_pylint": r_nb["median_s"] / t_pl,
+                "cmd": "nbqa pylint DIR",
+            }
+        else:
+            others["nbqa_pylint"] = "not installed"
+    res["others"] = others
+    _print(res, args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        print(f"\nnumbers written to {args.json}")
+    return 0
+
+
+def _print(res: dict, args: argparse.Namespace) -> None:
+    rows: list[tuple[str, str, str]] = []
+    s = res["single_cold"]
+    for label in ("typical", "largest"):
+        r = s[label]
+        warn = "" if r["ok"] else f"  (rc={r['rc']}!)"
+        rows.append((f"cold `check one.ipynb --format json` ({label}, {r['kb']} KB)",
+                     f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}", f"{r['runs']} runs{warn}"))
+    st = res["startup"]
+    rows.append(("`python -c pass` (interpreter only)",
+                 f"median {fmt_s(st['python_c_pass']['median_s'])}", f"{st['python_c_pass']['runs']} runs"))
+    rows.append(("`nbreview --version`", f"median {fmt_s(st['nbreview_version']['median_s'])}",
+                 f"{st['nbreview_version']['runs']} runs"))
+    imp = st["importtime_check_path"]
+    top = ", ".join(f"{k} {v * 1000:.0f}" for k, v in imp["top"][:5])
+    rows.append(("imports on the check path (-X importtime)", fmt_s(imp["total_s"]), f"ms: {top}"))
+    b = res["batch"]
+    rows.append((f"batch `check DIR --format json` ({args.n} nb)",
+                 f"median {fmt_s(b['median_s'])}, min {fmt_s(b['min_s'])}",
+                 f"{b['nb_per_s']:.1f} nb/s, {b.get('findings')} findings" + ("" if b["ok"] else f", rc={b['rc']}!")))
+    ip = res["inprocess"]
+    if "error" in ip:
+        rows.append(("in-process review_path", "error", ip["error"][:60]))
+    else:
+        rows.append(("in-process import nbreview.engine", fmt_s(ip["import_engine_s"]), ""))
+        rows.append(("in-process first review_path (lazy imports)", fmt_s(ip["first_call_s"]), ""))
+        rows.append(("in-process review_path per notebook",
+                     f"mean {ip['mean_s'] * 1000:.1f} ms, p95 {ip['p95_s'] * 1000:.1f} ms",
+                     f"max {ip['max_s'] * 1000:.1f} ms, sum {fmt_s(ip['sum_s'])}"))
+    o = res["others"]
+    if args.no_others:
+        rows.append(("ruff / nbqa pylint", "skipped (--no-others)", ""))
+    else:
+        r = o["ruff"]
+        if isinstance(r, str):
+            rows.append(("ruff check", r, ""))
+        else:
+            rows.append((f"`{r['cmd']}` ({args.n} nb)", f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}",
+                         f"{r['diagnostics']} diagnostics"))
+            rows.append(("ratio nbreview / ruff (batch, median)", f"{r['ratio_nbreview_over_ruff']:.1f}x", ""))
+        r = o["nbqa_pylint"]
+        if isinstance(r, str):
+            rows.append(("nbqa pylint", r, ""))
+        else:
+            note = (f"ran on {r['notebooks']} of {args.n}, scaled to {args.n}: {fmt_s(r['scaled_to_n_s'])}"
+                    if r["scaled"] else "all notebooks")
+            rows.append((f"`nbqa pylint DIR` ({r['notebooks']} nb, 1 run)", fmt_s(r["wall_s"]), note))
+            rows.append((f"nbreview on the same {r['notebooks']} nb", fmt_s(r["nbreview_same_subset_s"]), "median"))
+            rows.append(("ratio nbreview / nbqa-pylint (same subset)",
+                         f"{r['ratio_nbreview_over_nbqa_pylint']:.3f}x",
+                         f"nbqa pylint is {1 / r['ratio_nbreview_over_nbqa_pylint']:.0f}x slower"))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'measurement':<{w0}}  {'time':<{w1}}  notes")
+    print("-" * (w0 + w1 + 40))
+    for a, bb, cc in rows:
+        print(f"{a:<{w0}}  {bb:<{w1}}  {cc}")
+    if "planted_pitfalls" in ip:
+        print("\nsanity (in-process findings vs planted pitfalls):")
+        for pit, d in sorted(ip["planted_pitfalls"].items()):
+            state = f"{d['found']}/{d['planted']} found" if d["rule_exists"] else f"{d['planted']} planted, no such rule"
+            print(f"  {pit:<26} -> {d['slug']:<28} {state}")
+        print(f"  clean notebooks with any finding: {ip['clean_notebooks_with_findings']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
