@@ -106,6 +106,8 @@ def check(
         run = review_paths(paths, options)
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
+    if not run.notebooks:
+        _fail("no notebooks (*.ipynb) found under: " + ", ".join(str(p) for p in paths))
     run.lang = lang
     if write_baseline is not None or baseline is not None:
         _baseline(run, baseline, write_baseline)

@@ -33,10 +33,12 @@ def corrected_lines(rule: str, source: str, line: int, end_line: int) -> list[st
         return None
     if not transformer.changed:
         return None
-    old_lines, new_lines = masked.split("\n"), new.split("\n")
-    if len(old_lines) != len(new_lines):
-        return None  # the snippet would not line up with the student's line numbers
-    return new_lines[line - 1:end_line]
+    delta = new.count("\n") - masked.count("\n")  # lines added inside the span (one argument per line)
+    if delta < 0:
+        return None
+    original = source.split("\n")[line - 1:end_line]
+    fixed = new.split("\n")[line - 1:end_line + delta]
+    return fixed if fixed != original else None
 
 
 def _transformer(cst, PositionProvider, rule: str, line: int, end_line: int):
@@ -89,13 +91,13 @@ def _transformer(cst, PositionProvider, rule: str, line: int, end_line: int):
                                                     whitespace_after=cst.SimpleWhitespace("")))
             if args:
                 last = args[-1]
-                if last.comma is cst.MaybeSentinel.DEFAULT or last.comma is None:
+                trailing = isinstance(last.comma, cst.Comma)
+                if trailing and len(args) >= 2:  # one argument per line: keep that layout
+                    args[-1] = last.with_changes(comma=args[-2].comma)
+                    args.append(new_arg.with_changes(comma=last.comma))
+                else:
                     args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    args.append(new_arg)
-                else:  # a trailing comma (often one argument per line): keep that layout
-                    new_arg = new_arg.with_changes(comma=last.comma)
-                    args.insert(len(args), new_arg)
-                    args[-2] = last
+                    args.append(new_arg.with_changes(comma=last.comma) if trailing else new_arg)
             else:
                 args.append(new_arg)
             self.changed = True

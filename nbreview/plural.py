@@ -13,6 +13,8 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "file": ("файл", "файла", "файлов"),
         "pass": ("проход", "прохода", "проходов"),
         "epoch": ("эпоха", "эпохи", "эпох"),
+        "place": ("место", "места", "мест"),
+        "mistake": ("ошибка", "ошибки", "ошибок"),
         "unreadable": ("файл не прочитан", "файла не прочитаны", "файлов не прочитаны"),
     },
     "en": {
@@ -25,6 +27,8 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "file": ("file", "files"),
         "pass": ("pass", "passes"),
         "epoch": ("epoch", "epochs"),
+        "place": ("place", "places"),
+        "mistake": ("mistake", "mistakes"),
         "unreadable": ("file unreadable", "files unreadable"),
     },
 }

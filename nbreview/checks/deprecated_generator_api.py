@@ -32,7 +32,7 @@ def check(facts: Facts) -> Iterator[Hit]:
     for opt in facts.created_matching(_is_keras_optimizer, include_uncalled=True):
         if "lr" not in opt.args:
             continue
-        ev = arg_evidence(opt, "lr")
+        ev = arg_evidence(opt, "lr", facts.sem.sources)
         if ev.site.key in seen:
             continue
         seen.add(ev.site.key)

@@ -75,7 +75,6 @@ class _Ctx:
     cell: int
     loops: tuple[Loop, ...] = ()
     funcs: tuple[Func, ...] = ()
-    func_objs: tuple[Func, ...] = ()
     uncalled: bool = False
     contexts: tuple[str, ...] = ()
 
@@ -114,8 +113,6 @@ class Interpreter:
             try:
                 self.exec_stmt(stmt, frame, ctx)
             except RecursionError:
-                raise
-            except _Return:
                 raise
             except Exception:  # an analysis bug must never lose the notebook: skip the statement
                 continue
@@ -160,13 +157,13 @@ class Interpreter:
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
                         frozenset(_assigned_names(s.body)), over)
             self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
-            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
             self.exec_block(s.body, frame, inner)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.While):
             self.eval(s.test, frame, ctx)
             loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), frozenset(_assigned_names(s.body)))
-            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
             self.exec_block(s.body, frame, inner)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.If):
@@ -181,7 +178,7 @@ class Interpreter:
                 if item.optional_vars is not None:
                     obj = v if isinstance(v, Obj) else Obj("with", q, ctx.site(item.context_expr), origin=v)
                     self.assign(item.optional_vars, obj, frame, ctx, s, record=False)
-            inner = _Ctx(ctx.cell, ctx.loops, ctx.funcs, ctx.func_objs, ctx.uncalled, tuple(names))
+            inner = _Ctx(ctx.cell, ctx.loops, ctx.funcs, ctx.uncalled, tuple(names))
             self.exec_block(s.body, frame, inner)
         elif isinstance(s, ast.Try) or s.__class__.__name__ == "TryStar":
             self.exec_block(s.body, frame, ctx)
@@ -526,14 +523,13 @@ class Interpreter:
         inner_frame = Frame({}, frame)
         loops = ctx.loops
         for gen in e.generators:  # type: ignore[attr-defined]
-            over = self.eval(gen.iter, inner_frame, _Ctx(ctx.cell, loops, ctx.funcs, ctx.func_objs,
-                                                          ctx.uncalled, ctx.contexts))
+            over = self.eval(gen.iter, inner_frame, _Ctx(ctx.cell, loops, ctx.funcs, ctx.uncalled, ctx.contexts))
             names = frozenset(_names(gen.target))
             loops = loops + (Loop(e, ctx.cell, e.lineno, "comprehension", _loop_count(over), names,  # type: ignore
                                   frozenset(), over),)
             self.assign(gen.target, self._element_of(over, ctx.site(gen.target)), inner_frame, ctx, e,
                         record=False)
-        inner = _Ctx(ctx.cell, loops, ctx.funcs, ctx.func_objs, ctx.uncalled, ctx.contexts)
+        inner = _Ctx(ctx.cell, loops, ctx.funcs, ctx.uncalled, ctx.contexts)
         for gen in e.generators:  # type: ignore[attr-defined]
             for cond in gen.ifs:
                 self.eval(cond, inner_frame, inner)
@@ -633,8 +629,8 @@ class Interpreter:
             q = callee.qname
             args = self._map(q, None, positional, keywords)
             result = self._call_ref(q, args, positional, keywords, complete, site, arg_nodes, frame)
-            self._record(site, q, None, None, args, complete, result, callee)
-            self._flows(result, args, site)
+            rec = self._record(site, q, None, None, args, complete, result, callee)
+            self._flows_rec(rec)
             return result
 
         if method is not None:
@@ -768,9 +764,6 @@ class Interpreter:
         self.calls.append(rec)
         return rec
 
-    def _flows(self, result: Value, args: dict[str, Value], site: Site) -> None:
-        pass  # flows are recorded through CallRecords (see _flows_rec); kept for symmetry
-
     def _flows_rec(self, rec: CallRecord) -> None:
         for name, v in rec.args.items():
             for obj in _objects_in(v):
@@ -811,7 +804,7 @@ class Interpreter:
             extra = {k: v for k, v in keywords.items() if k not in names}
             frame.vars[params.kwarg.arg] = Dict(extra, True)
         inner = _Ctx(func.cell, ctx.loops if not uncalled else (), ctx.funcs + (func,),
-                     ctx.func_objs + (func,), uncalled or ctx.uncalled, ctx.contexts)
+                     uncalled or ctx.uncalled, ctx.contexts)
         self._active.append(func)
         self._depth += 1
         try:
@@ -819,10 +812,7 @@ class Interpreter:
                 result = self.eval(node.body, frame, inner)
                 func.returns.append(result)
                 return result
-            try:
-                self.exec_block(node.body, frame, inner)
-            except _Return:
-                pass
+            self.exec_block(node.body, frame, inner)
             returns = frame.returns
             func.returns.extend(returns)
             if not returns:
@@ -850,10 +840,6 @@ class Interpreter:
         if isinstance(v, Obj) and v.kind == "call":
             return v.api
         return None
-
-
-class _Return(Exception):
-    pass
 
 
 def _merge_returns(returns: list[Value]) -> Value:

@@ -41,17 +41,13 @@ NO = Answer(False)
 UNSURE = Answer(None)
 
 
-# The source text of the cells being analysed, so that evidence quotes the student's own
-# spelling (`rescale=1. / 255`, not the normalised `1.0 / 255`). Set by Semantics.
-_SOURCES: dict[int, str] = {}
-
-
-def _src(node: ast.AST | None, cell: int | None = None) -> str:
+def _src(node: ast.AST | None, cell: int | None = None, sources: dict[int, str] | None = None) -> str:
+    """The student's own spelling of a node (`rescale=1. / 255`, not the normalised `1.0 / 255`)."""
     if node is None:
         return ""
-    if cell is not None and cell in _SOURCES:
+    if sources is not None and cell in sources:
         try:
-            seg = ast.get_source_segment(_SOURCES[cell], node)
+            seg = ast.get_source_segment(sources[cell], node)
         except Exception:
             seg = None
         if seg:
@@ -62,10 +58,10 @@ def _src(node: ast.AST | None, cell: int | None = None) -> str:
         return ""
 
 
-def arg_evidence(obj: Obj, name: str) -> Evidence:
+def arg_evidence(obj: Obj, name: str, sources: dict[int, str] | None = None) -> Evidence:
     node = obj.arg_sites.get(name) or obj.site.node
     site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled)
-    text = _src(node, obj.site.cell)
+    text = _src(node, obj.site.cell, sources)
     if text and isinstance(node, ast.expr) and not isinstance(node, ast.keyword) and not text.startswith(name):
         text = f"{name}={text}"
     return Evidence(site, text, obj)
@@ -112,9 +108,7 @@ class Semantics:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
         self._func_cache: dict[tuple[int, str], Answer] = {}
-        _SOURCES.clear()
-        for cc in facts.program.cells:
-            _SOURCES[cc.index] = cc.cell.source
+        self.sources = {cc.index: cc.cell.source for cc in facts.program.cells}
 
     # data pipelines -------------------------------------------------------------------
     def augments(self, v: Value | None, depth: int = 0) -> Answer:
@@ -135,7 +129,7 @@ class Semantics:
                 parts.append(self.func_augments(pre))
                 ans = Answer.combine(*parts)
                 if ans.value:
-                    return Answer(True, (arg_evidence(v, "augment"),) if parts[0].value else ans.evidence)
+                    return Answer(True, (arg_evidence(v, "augment", self.sources),) if parts[0].value else ans.evidence)
                 return ans
             if api.startswith(("tensorflow.data.", "keras.utils.image_dataset_from_directory",
                                "keras.preprocessing.image_dataset_from_directory")):
@@ -155,7 +149,7 @@ class Semantics:
                 f = v.arg("map_func")
                 fa = self.func_augments(f)
                 if fa.value:
-                    fa = Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:120], v),) + fa.evidence)
+                    fa = Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:120], v),) + fa.evidence)
                 return Answer.combine(self.augments(v.origin, depth + 1), fa)
             return UNSURE
         if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
@@ -171,14 +165,14 @@ class Semantics:
                 continue
             t = _idg_arg_augments(name, v)
             if t:
-                ev.append(arg_evidence(obj, name))
+                ev.append(arg_evidence(obj, name, self.sources))
             elif t is None:
                 unsure = True
         pf = obj.args.get("preprocessing_function")
         if pf is not None:
             fa = self.func_augments(pf)
             if fa.value:
-                ev.append(arg_evidence(obj, "preprocessing_function"))
+                ev.append(arg_evidence(obj, "preprocessing_function", self.sources))
             elif fa.value is None:
                 unsure = True
         if ev:
@@ -208,7 +202,7 @@ class Semantics:
                 return self.transform_augments(children, depth + 1)
             if short in apis.ALBU_DETERMINISTIC:
                 return NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
+            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
         if api.startswith("torchvision.transforms."):
             if short in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
                 children = v.args.get("transforms", v.args.get("#0"))
@@ -220,18 +214,18 @@ class Semantics:
             if short.startswith("Random") or short in ("ColorJitter", "GaussianBlur", "AutoAugment",
                                                         "RandAugment", "TrivialAugmentWide", "AugMix",
                                                         "ElasticTransform"):
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
             return UNSURE
         if api.startswith("imgaug."):
             if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
                 children = v.args.get("children", v.args.get("#0"))
                 return self.transform_augments(children, depth + 1) if children is not None else NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
+            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
         if api in ("keras.Sequential",):
             return self.transform_augments(v.arg("layers"), depth + 1)
         if api.startswith("keras.layers."):
             if short in apis.KERAS_RANDOM_LAYERS:
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
             return NO
         return UNSURE
 
@@ -256,14 +250,14 @@ class Semantics:
         ev: list[Evidence] = []
         for rec in self.facts.calls_in(f):
             if apis.is_random_call(rec.name):
-                ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell)[:80]))
+                ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell, self.sources)[:80]))
             elif rec.name == "()" and isinstance(rec.callee, Obj):
                 training = rec.args.get("training")
                 if isinstance(training, Const) and training.value is False:
                     continue
                 ta = self.transform_augments(rec.callee)
                 if ta.value:
-                    ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell)[:80], rec.callee))
+                    ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell, self.sources)[:80], rec.callee))
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans
@@ -282,12 +276,12 @@ class Semantics:
             if api in (apis.IMAGE_DATA_GENERATOR, apis.IMAGE_DATA_AUGMENTOR):
                 rescale = v.arg("rescale", Const(None))
                 if is_unit_scale(rescale):
-                    return Answer(True, (arg_evidence(v, "rescale"),))
+                    return Answer(True, (arg_evidence(v, "rescale", self.sources),))
                 pf_name = "preprocessing_function" if api == apis.IMAGE_DATA_GENERATOR else "preprocess_input"
                 pf = v.arg(pf_name, Const(None))
                 fs = self.func_scaling(pf)
                 if fs.value:
-                    return Answer(True, (arg_evidence(v, pf_name),) + fs.evidence)
+                    return Answer(True, (arg_evidence(v, pf_name, self.sources),) + fs.evidence)
                 if fs.value is None or not (isinstance(rescale, Const)):
                     return UNSURE
                 return NO
@@ -306,7 +300,7 @@ class Semantics:
         if v.kind == "binop":
             right = v.args.get("right")
             if (v.api == "div" and is_255(right)) or (v.api == "mul" and is_unit_scale(right)):
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell)[:80], v),))
+                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
             return UNSURE
         return UNSURE
 
@@ -326,11 +320,11 @@ class Semantics:
             if obj.kind == "binop":
                 right = obj.args.get("right")
                 if (obj.api == "div" and is_255(right)) or (obj.api == "mul" and is_unit_scale(right)):
-                    ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj))
+                    ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
             elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
-                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj))
+                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
             elif obj.kind == "apply" and isinstance(obj.callee, Obj) and self.is_unit_rescaling_layer(obj.callee):
-                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell)[:80], obj.callee))
+                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj.callee))
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans
