@@ -61,7 +61,8 @@ def _check_slugs(slugs: set[str], option: str) -> None:
 @app.command()
 def check(
     paths: List[Path] = typer.Argument(..., help="Notebooks or folders (searched recursively)."),
-    format: str = typer.Option("text", "--format", "-f", help="text | json | sarif | github | ..."),
+    format: str = typer.Option("text", "--format", "-f", help="text | json | sarif | github | markdown | html "
+                                "(html/markdown with --output DIR: one report per notebook and an index)"),
     lang: Optional[str] = typer.Option(None, "--lang", help="ru | en (default: the config's, else ru)"),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule slugs (comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule slugs (comma-separated)."),
@@ -102,8 +103,11 @@ def check(
 
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
                       use_config=not isolated, config_file=None if isolated else config)
+    from .progress import batch_progress
+
     try:
-        run = review_paths(paths, options)
+        with batch_progress(paths, format) as progress:
+            run = review_paths(paths, options, progress=progress)
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
     if not run.notebooks:
@@ -111,6 +115,15 @@ def check(
     run.lang = lang
     if write_baseline is not None or baseline is not None:
         _baseline(run, baseline, write_baseline)
+    if output is not None and format in ("html", "markdown") and _is_report_dir(output):
+        from .cohort import write_reports
+
+        try:
+            written = write_reports(run, output, format, lang)
+        except OSError as exc:
+            _fail(f"cannot write reports to {output}: {exc.strerror or exc}")
+        typer.echo(f"nbreview: wrote {len(written) - 1} report(s) and {written[-1]}", err=True)
+        raise typer.Exit(exit_code(run, fail_on))
     if color is None:
         color = output is None and sys.stdout.isatty()
     text = renderer(format)(run, RenderContext(lang=lang, color=color, fail_on=fail_on))
@@ -124,6 +137,11 @@ def check(
         sys.stdout.write(text)
         sys.stdout.flush()
     raise typer.Exit(exit_code(run, fail_on))
+
+
+def _is_report_dir(output: Path) -> bool:
+    """`--output reports/` (a folder, or a name without an extension) gets one file per notebook + an index."""
+    return output.is_dir() or output.suffix == ""
 
 
 def _run_settings(paths: List[Path], config: Optional[Path], isolated: bool,

@@ -138,8 +138,8 @@ def parse(data: dict[str, Any], path: Path) -> Config:
                                   f"(options it has: {have})")
             default = declared[name]
             if default is not None and not _same_kind(default, value):
-                raise ConfigError(f"{_where(path, key + '.' + name)}: expected a {type(default).__name__}, "
-                                  f"got {value!r}")
+                raise ConfigError(f"{_where(path, key + '.' + name)}: expected {type(default).__name__} "
+                                  f"(like the default {default!r}), got {value!r}")
         cfg.rule_options[slug] = dict(opts)
     return cfg
 
@@ -203,14 +203,14 @@ class Resolver:
 
 # --- rule options while rules run -------------------------------------------------------
 
-_RULE_OPTIONS: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar(
-    "nbreview_rule_options", default={}
+_RULE_OPTIONS: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar(
+    "nbreview_rule_options", default=None
 )
 
 
 def rule_option(slug: str, key: str, default: Any = None) -> Any:
     """For a rule: the configured value of one of its options, else the catalog's default."""
-    configured = _RULE_OPTIONS.get().get(slug, {})
+    configured = (_RULE_OPTIONS.get() or {}).get(slug, {})
     if key in configured:
         return configured[key]
     from . import catalog as cat

@@ -8,8 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .facts import Facts
-from .facts import apis
+from .facts import Facts, apis
 from .facts.values import Const, Seq
 from .model import Finding, OutputEvidence
 from .notebook import Notebook

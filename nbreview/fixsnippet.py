@@ -24,12 +24,12 @@ def corrected_lines(rule: str, source: str, line: int, end_line: int) -> list[st
     masked = mask(source).source  # IPython lines become `pass`: positions are kept
     try:
         wrapper = MetadataWrapper(cst.parse_module(masked))
-    except Exception:
+    except Exception:  # noqa: BLE001 - libcst rejects some code ast accepts: no snippet then
         return None
     transformer = _transformer(cst, PositionProvider, rule, line, end_line)
     try:
         new = wrapper.visit(transformer).code
-    except Exception:
+    except Exception:  # noqa: BLE001 - a snippet is a nicety, never a failure
         return None
     if not transformer.changed:
         return None

@@ -8,11 +8,10 @@ clear evidence in the code.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
-from .facts import Facts
-from .facts import apis
+from .facts import Facts, apis
 from .facts.pipelines import is_backbone
 from .facts.values import Const, Func, Obj, Seq, Site, Value
 

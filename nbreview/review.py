@@ -28,6 +28,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cohort": "Сводка по группе", "student": "Ноутбук", "total": "всего", "mistakes": "Частые ошибки",
         "notebooks_with": "ноутбуков с этой ошибкой", "unreadable": "не удалось прочитать",
         "no_findings": "замечаний нет", "open": "открыть", "generated": "nbreview",
+        "notebooks": "Ноутбуки", "errors_col": "ошибки", "warnings_col": "предупреждения", "advice_col": "советы",
     },
     "en": {
         "error": "error", "warning": "warning", "advice": "advice",
@@ -41,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cohort": "Cohort summary", "student": "Notebook", "total": "total", "mistakes": "Common mistakes",
         "notebooks_with": "notebooks with this mistake", "unreadable": "could not be read",
         "no_findings": "no findings", "open": "open", "generated": "nbreview",
+        "notebooks": "Notebooks", "errors_col": "errors", "warnings_col": "warnings", "advice_col": "advice",
     },
 }
 
@@ -249,9 +251,9 @@ def _place(report: NotebookReport, cell: int, line: int, lang: str, end_line: in
 
 
 def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) -> list[Remark]:
-    groups: dict[str, list[Finding]] = {}
-    for f in report.findings:
-        groups.setdefault(f.rule, []).append(f)
+    groups: dict[tuple, list[Finding]] = {}
+    for f in report.findings:  # same rule and same kind of message (a rule's variants differ in params)
+        groups.setdefault((f.rule, tuple(sorted(f.params))), []).append(f)
     ordered = sorted(groups.values(), key=lambda fs: fs[0].sort_key)
     out = []
     for i, fs in enumerate(ordered, 1):
@@ -304,7 +306,7 @@ def _corrected(report: NotebookReport, f: Finding) -> list[Line] | None:
     end = f.location.end_line or f.location.line
     try:
         lines = corrected_lines(f.rule, view.source, f.location.line, end)
-    except Exception:  # a snippet is a nicety; never fail a review for it
+    except Exception:  # noqa: BLE001 - a snippet is a nicety; never fail a review for it
         return None
     if not lines:
         return None
@@ -394,3 +396,16 @@ def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], l
 def words(lang: str) -> dict[str, object]:
     """Helpers the templates use for counts: `count(3, 'finding')` -> "3 замечания"."""
     return {"count": lambda n, key: count(n, key, lang), "word": lambda n, key: word(n, key, lang)}
+
+
+# `nbreview.review("student.ipynb")` is the public API (nbreview/api.py), but importing this
+# module binds `nbreview.review` to the module itself. Making the module callable keeps both
+# `nbreview.review(path)` and `from nbreview.review import build_review` working.
+class _CallableModule(__import__("types").ModuleType):
+    def __call__(self, path, lang: str = "ru", **kwargs):
+        from .api import review as _review
+
+        return _review(path, lang, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -17,8 +17,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .model import CellView, NotebookError, NotebookReport
 

@@ -15,6 +15,8 @@ FORMATS: dict[str, str] = {
     "json": "nbreview.render.json",
     "sarif": "nbreview.render.sarif",
     "github": "nbreview.render.github",
+    "markdown": "nbreview.render.markdown",
+    "html": "nbreview.render.html",
 }
 
 

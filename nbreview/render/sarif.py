@@ -1,6 +1,6 @@
 """`--format sarif`: SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
 
-`tool.driver.rules` carries every rule of the catalog; each result points at the physical
+`tool.driver.rules` carries every rule of the catalog that can report (praise cannot); each result points at the physical
 line of the stored .ipynb that holds the flagged source line (and the column of the code on
 it, when it can be told), names the cell in its message and carries the cell position in
 `properties`. `partialFingerprints["nbreviewCell/v1"]` is the baseline fingerprint (rule +
@@ -63,7 +63,7 @@ def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
 
     lang = ctx.lang if ctx.lang in LINE else "en"
     catalog = cat.catalog()
-    rules = sorted((r for r in catalog.values() if r.kind == "check"), key=lambda r: (r.code, r.slug))
+    rules = sorted((r for r in catalog.values() if r.kind != "praise"), key=lambda r: (r.code, r.slug))
     index = {r.slug: i for i, r in enumerate(rules)}
     descriptors = [_rule(r, lang) for r in rules]
     stored = StoredFiles()

@@ -1,78 +1,32 @@
-"""`--format text`: the terminal review (rich), readable without colours when piped."""
+"""`--format text`: the mentor's review in the terminal (rich), readable without colours when piped.
+
+Built from the same Review as markdown and html: the opening, remarks with the student's
+code (syntax-highlighted, flagged lines marked), evidence, corrected code, praise,
+questions and the project checklist; a one-line summary closes the run.
+"""
 from __future__ import annotations
 
 import io
 
-from .. import catalog as cat
-from ..model import Finding, NotebookReport, RunReport
+from ..model import RunReport
 from ..plural import count
 from . import RenderContext
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
-LABELS = {
-    "ru": {"error": "ошибка", "warning": "предупреждение", "advice": "совет", "cell": "ячейка",
-           "clean": "замечаний нет", "unreadable": "не удалось прочитать", "note": "заметка",
-           "also": "см. также"},
-    "en": {"error": "error", "warning": "warning", "advice": "advice", "cell": "cell",
-           "clean": "no findings", "unreadable": "could not be read", "note": "note", "also": "see also"},
-}
-
-
-def cell_label(index: int, execution_count: int | None, lang: str) -> str:
-    word = LABELS[lang]["cell"]
-    prompt = f"In [{execution_count}]" if execution_count is not None else "In [ ]"
-    return f"{word} {index + 1}, {prompt}"
-
-
-def _quote(nb: NotebookReport, f: Finding) -> list[str]:
-    cell = nb.cell(f.location.cell)
-    if cell is None:
-        return []
-    lines = cell.source.split("\n")
-    start = max(1, f.location.line - 1)
-    end = min(len(lines), (f.location.end_line or f.location.line) + 1, start + 8)
-    out = []
-    for n in range(start, end + 1):
-        mark = ">" if f.location.line <= n <= (f.location.end_line or f.location.line) else " "
-        out.append(f"  {mark} {n:>3} | {lines[n - 1]}")
-    return out
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "advice": "bold cyan"}
+WIDTH = 100
 
 
 def render(run: RunReport, ctx: RenderContext) -> str:
     from rich.console import Console
-    from rich.markup import escape
 
-    lang = ctx.lang if ctx.lang in LABELS else "en"
-    L = LABELS[lang]
+    from ..review import build_review
+
+    lang = ctx.lang if ctx.lang in ("ru", "en") else "en"
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=bool(ctx.color), no_color=not ctx.color, width=100,
-                      highlight=False, soft_wrap=False)
-    rules = cat.catalog()
+    console = Console(file=buf, force_terminal=bool(ctx.color), no_color=not ctx.color, width=WIDTH,
+                      highlight=False, emoji=False, color_system="truecolor" if ctx.color else None)
     for nb in run.notebooks:
-        console.print(f"[bold]{escape(nb.path)}[/bold]")
-        for e in nb.errors:
-            if e.cell is None:
-                console.print(f"  [red]{L['unreadable']}:[/red] {escape(e.message)}")
-            else:
-                console.print(f"  [dim]{L['note']} ({cell_label(e.cell, None, lang)}): {escape(e.message)}[/dim]")
-        if not nb.findings and not nb.unreadable:
-            console.print(f"  [green]{L['clean']}[/green]")
-        for f in nb.findings:
-            info = rules.get(f.rule)
-            title = info.text(info.title, lang) if info else f.rule
-            loc = cell_label(f.location.cell, f.location.execution_count, lang)
-            style = SEVERITY_STYLE.get(f.severity, "")
-            console.print(
-                f"  [{style}]{L[f.severity]}[/{style}] {f.code} [bold]{escape(f.rule)}[/bold] — "
-                f"{escape(title)}  [dim]({loc}, line {f.location.line})[/dim]"
-            )
-            for q in _quote(nb, f):
-                console.print(escape(q), style="dim" if not q.lstrip().startswith(">") else None)
-            console.print("    " + escape(f.message(lang)))
-            if f.related:
-                also = ", ".join(cell_label(r.cell, r.execution_count, lang) for r in f.related)
-                console.print(f"    [dim]{L['also']}: {escape(also)}[/dim]")
-        console.print()
+        _review(console, build_review(nb, lang), bool(ctx.color))
     total = len(run.findings)
     unreadable = sum(1 for nb in run.notebooks if nb.unreadable)
     summary = f"{count(len(run.notebooks), 'notebook', lang)}, {count(total, 'finding', lang)}"
@@ -82,5 +36,100 @@ def render(run: RunReport, ctx: RenderContext) -> str:
         summary += " (" + ", ".join(parts) + ")"
     if unreadable:
         summary += f"; {count(unreadable, 'unreadable', lang)}"
-    console.print(summary)
-    return buf.getvalue()
+    console.print(summary, markup=False)
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
+
+
+def _code(console, lines, color: bool, indent: int = 4) -> None:
+    """The student's lines with their numbers; flagged lines marked with `>` (and highlighted)."""
+    from rich.padding import Padding
+    from rich.syntax import Syntax
+    from rich.text import Text
+
+    if not lines:
+        return
+    if color:
+        first = lines[0].number
+        marked = {ln.number for ln in lines if ln.marked}
+        syntax = Syntax("\n".join(ln.text for ln in lines), "python", theme="ansi_dark", line_numbers=True,
+                        start_line=first, highlight_lines=marked, word_wrap=True, background_color="default")
+        console.print(Padding(syntax, (0, 0, 0, indent)))
+        return
+    width = max(len(str(ln.number)) for ln in lines)
+    for ln in lines:
+        mark = ">" if ln.marked else " "
+        console.print(Text(f"{' ' * indent}{mark} {ln.number:>{width}} | {ln.text}"), soft_wrap=True)
+
+
+def _para(console, text: str, indent: int = 4, style: str | None = None) -> None:
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console.print(Padding(Text(text, style=style or ""), (0, 0, 0, indent)))
+
+
+def _review(console, rv, color: bool) -> None:
+    from rich.rule import Rule
+    from rich.text import Text
+
+    L = rv.L
+    console.print(Rule(Text(f"{L['review_of']} {rv.name}", style="bold"), characters="─" if color else "="))
+    meta = rv.path + (f" · {L['kernel']}: {rv.kernel}" if rv.kernel else "") + f" · {rv.summary}"
+    console.print(Text(meta, style="dim"))
+    console.print()
+    _para(console, rv.opening, indent=0, style="bold")
+    console.print()
+    for e in rv.errors:
+        _para(console, f"{L['errors']}: {e}", indent=2, style="red")
+    if rv.remarks:
+        console.print(Text(L["remarks"], style="bold underline"))
+        console.print()
+    for i, r in enumerate(rv.remarks, 1):
+        head = Text(f"{i}. ")
+        head.append(r.severity_label.upper(), style=SEVERITY_STYLE.get(r.severity, ""))
+        head.append(f" {r.code} ")
+        head.append(r.title, style="bold")
+        console.print(head)
+        where = r.place.label + (f" · {L['section']} «{r.place.section}»" if r.place.section else "")
+        _para(console, f"{where} · {L['rule_page']}: nbreview rule {r.rule}", indent=3, style="dim")
+        _code(console, r.place.lines, color)
+        _para(console, r.message)
+        for e in r.evidence:
+            _para(console, f"{L['evidence']} ({e.place.label}): {e.message}", style="yellow" if color else None)
+            for ln in e.place.lines:
+                _para(console, ln.text, indent=6, style="dim")
+        if r.also:
+            _para(console, r.also_text)
+            for p in r.also:
+                _code(console, p.lines, color, indent=6)
+        if r.related:
+            _para(console, f"{L['related']}: " + "; ".join(p.label for p in r.related), style="dim")
+        _para(console, f"{L['fix']}: {r.fix}", style="green" if color else None)
+        if r.corrected:
+            _para(console, f"{L['corrected']}:")
+            _code(console, r.corrected, color)
+        console.print()
+    if rv.praise:
+        console.print(Text(L["praise"], style="bold underline"))
+        for n in rv.praise:
+            _para(console, f"+ {n.title} ({n.place.label if n.place else ''}). {n.message}", indent=2,
+                  style="green" if color else None)
+        console.print()
+    if rv.questions:
+        console.print(Text(L["questions"], style="bold underline"))
+        for n in rv.questions:
+            _para(console, f"? {n.title} {n.message}", indent=2)
+        console.print()
+    if rv.checklist:
+        console.print(Text(L["checklist"], style="bold underline"))
+        for t in rv.checklist:
+            if t.done:
+                where = f" ({t.place.label})" if t.place else ""
+                _para(console, f"[x] {t.title}{where}", indent=2)
+            else:
+                _para(console, f"[ ] {t.title} — {L['not_done']}", indent=2, style="dim")
+        console.print()
+    for n in rv.notes:
+        _para(console, n, indent=2, style="dim")
+    if rv.notes:
+        console.print()

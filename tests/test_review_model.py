@@ -1,0 +1,152 @@
+"""The Review: opening, grouped remarks, praise, questions, checklist, evidence, corrected code."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nbreview.engine import review_path
+from nbreview.review import build_review, same_in
+
+ROOT = Path(__file__).resolve().parent.parent
+MISTAKES = "fixtures/review_keras_mistakes.ipynb"
+GOOD = "fixtures/review_keras_good.ipynb"
+
+
+@pytest.fixture(scope="module")
+def mistakes():
+    return review_path(ROOT / MISTAKES)
+
+
+@pytest.fixture(scope="module")
+def good():
+    return review_path(ROOT / GOOD)
+
+
+def test_opening_names_three_most_important_by_severity_then_consequence(mistakes):
+    rv = build_review(mistakes, "ru")
+    assert [r.rule for r in rv.top] == ["checkpoint-save-best-only", "augmented-validation", "rescale-efficientnet"]
+    assert rv.opening.count(".") <= 6 and "9 замечаний (5 ошибок, 4 предупреждения)" in rv.opening
+    assert "ячейка 8, In [5]" in rv.opening
+    en = build_review(mistakes, "en")
+    assert en.opening.startswith("The work has serious mistakes") and "9 findings" in en.opening
+
+
+def test_same_rule_in_several_cells_is_one_remark(mistakes):
+    rv = build_review(mistakes, "ru")
+    fitgen = [r for r in rv.remarks if r.rule == "deprecated-generator-api" and "fit_generator" in r.message]
+    assert len(fitgen) == 1
+    r = fitgen[0]
+    assert [p.number for p in r.also] == [13, 14]
+    assert r.also_text == "То же самое — в ячейках 13 и 14."
+    # boilerplate (why/fix) is said once per group, not once per cell
+    assert len([x for x in rv.remarks if x.rule == "deprecated-generator-api"]) == 2  # lr= is another message
+
+
+def test_same_in_wording():
+    from nbreview.review import Place
+
+    one = [Place(13, 9, "", None)]
+    three = [Place(9, 6, "", None), Place(13, 8, "", None), Place(16, None, "", None)]
+    assert same_in(one, "ru") == "То же самое — в ячейке 14."
+    assert same_in(three, "ru") == "То же самое — в ячейках 10, 14 и 17."
+    assert same_in(three, "en") == "The same in cells 10, 14 and 17."
+
+
+def test_remark_quotes_the_cell_as_the_student_sees_it(mistakes):
+    rv = build_review(mistakes, "ru")
+    ckpt = next(r for r in rv.remarks if r.rule == "checkpoint-save-best-only")
+    assert ckpt.place.label == "ячейка 8, In [5]" and ckpt.place.section == "Модель"
+    marked = [ln for ln in ckpt.place.lines if ln.marked]
+    assert len(marked) == 1 and marked[0].text.startswith("checkpoint = ModelCheckpoint(")
+    assert ckpt.rule_anchor == "rule-checkpoint-save-best-only"
+    assert any(p.slug == "checkpoint-save-best-only" for p in rv.rules)
+
+
+def test_corrected_code_from_libcst(mistakes):
+    rv = build_review(mistakes, "ru")
+    ckpt = next(r for r in rv.remarks if r.rule == "checkpoint-save-best-only")
+    assert ckpt.corrected is not None
+    assert ckpt.corrected[0].text.endswith("mode='max', save_best_only=True)") and ckpt.corrected[0].marked
+    fitgen = next(r for r in rv.remarks if r.rule == "deprecated-generator-api" and "fit_generator" in r.message)
+    assert fitgen.corrected[0].text == "history = model.fit("
+
+
+@pytest.mark.parametrize("source,line,end,expected", [
+    ("cb = ModelCheckpoint(\n    'a.h5',\n    monitor='val_loss',\n)", 1, 4,
+     ["cb = ModelCheckpoint(", "    'a.h5',", "    monitor='val_loss',", "    save_best_only=True,", ")"]),
+    ("cb = ModelCheckpoint('a.h5', save_best_only=False)", 1, 1, ["cb = ModelCheckpoint('a.h5', save_best_only=True)"]),
+    ("!pip install x\nopt = Adam(lr=1e-3)", 2, 2, ["opt = Adam(learning_rate=1e-3)"]),
+])
+def test_corrected_lines(source, line, end, expected):
+    from nbreview.fixsnippet import corrected_lines
+
+    rule = "deprecated-generator-api" if "Adam" in source else "checkpoint-save-best-only"
+    assert corrected_lines(rule, source, line, end) == expected
+
+
+def test_no_corrected_snippet_when_kwargs_may_hold_the_option():
+    from nbreview.fixsnippet import corrected_lines
+
+    assert corrected_lines("checkpoint-save-best-only", "cb = ModelCheckpoint('a.h5', **kw)", 1, 1) is None
+
+
+def test_evidence_from_the_training_log(mistakes):
+    rv = build_review(mistakes, "ru")
+    ckpt = next(r for r in rv.remarks if r.rule == "checkpoint-save-best-only")
+    (ev,) = ckpt.evidence
+    assert "0.842" in ev.message and "эпохе 3" in ev.message and "5-й" in ev.message
+    assert ev.place.label == "ячейка 10, In [6]"
+
+
+def test_evidence_stays_silent_when_the_last_epoch_is_the_best(tmp_path):
+    from nbreview.evidence import parse_epochs
+
+    log = ("Epoch 1/2\n5/5 - loss: 1.0 - val_loss: 0.9 - val_accuracy: 0.5\r\n"
+           "Epoch 2/2\n5/5 [==] - loss: 0.5 - val_loss: 0.6 - val_accuracy: 0.7\n")
+    logs = parse_epochs(log)
+    assert [e.epoch for e in logs] == [1, 2] and logs[1].metrics["val_accuracy"] == 0.7
+
+
+def test_praise_questions_and_checklist_on_a_good_notebook(good):
+    assert good.findings == []
+    assert [p.rule for p in good.praise] == ["good-albumentations", "good-clean-validation", "good-fine-tuning",
+                                             "good-real-tta"]
+    assert [q.rule for q in good.questions] == ["question-staged-unfreezing", "question-adaptive-tta"]
+    done = {c.task: c.done for c in good.checklist}
+    assert done == {"transfer-learning": True, "fine-tuning": True, "lr-schedule": True, "augmentation": True,
+                    "tta": True, "ensembling": False, "external-data": False, "submission-file": True}
+    rv = build_review(good, "ru")
+    assert rv.opening.startswith("Работа выглядит аккуратно")
+
+
+def test_praise_is_not_given_where_it_is_not_earned(mistakes):
+    rules = {p.rule for p in mistakes.praise}
+    assert "good-clean-validation" not in rules  # the validation is augmented there
+    assert "good-real-tta" not in rules  # the TTA passes are identical
+    assert "good-fine-tuning" in rules  # base_model.trainable = True after the head stage
+
+
+def test_checklist_fine_tuning_needs_an_unfrozen_backbone(notebook):
+    path = notebook([("from tensorflow.keras.applications import ResNet50\n"
+                     "base = ResNet50(weights='imagenet', include_top=False)\nbase.trainable = False")])
+    report = review_path(path)
+    done = {c.task: c.done for c in report.checklist}
+    assert done["transfer-learning"] and not done["fine-tuning"]
+    assert not report.praise
+
+
+def test_scratch_model_is_not_transfer_learning(notebook):
+    path = notebook(["from tensorflow.keras.applications import ResNet50\nm = ResNet50(weights=None)"])
+    assert {c.task: c.done for c in review_path(path).checklist}["transfer-learning"] is False
+
+
+def test_every_praise_and_question_has_texts_in_both_languages():
+    from nbreview import catalog as cat
+
+    notes = [i for i in cat.catalog().values() if i.kind in ("praise", "question")]
+    assert {i.slug for i in notes} >= {"good-clean-validation", "good-albumentations", "good-real-tta",
+                                       "good-fine-tuning"}
+    for info in notes:
+        for lang in ("ru", "en"):
+            assert info.title.get(lang) and info.message.get(lang), (info.slug, lang)
