@@ -8,8 +8,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import catalog as cat
 from .config import Resolver, effective_options, set_rule_options
-from .model import (CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise,
-                    RunReport)
+from .model import CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise, RunReport
 from .notebook import Notebook, NotebookReadError, load
 
 SKIP_DIRS = {".ipynb_checkpoints", ".git", "__pycache__", ".venv", "node_modules", "site-packages"}

@@ -13,7 +13,7 @@ import pytest
 
 yaml = pytest.importorskip("yaml")
 
-from .conftest import ROOT, make_notebook
+from .conftest import ROOT, make_notebook  # noqa: E402
 
 ACTION = ROOT / "action.yml"
 CKPT = "from tensorflow.keras.callbacks import ModelCheckpoint\nckpt = ModelCheckpoint('best.h5', monitor='val_accuracy')"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..facts import Facts, name_of
-from ..facts import apis
+from ..facts import Facts, apis, name_of
 from ..facts.pipelines import Evidence
 from ..facts.values import Obj
 from . import Hit, rule

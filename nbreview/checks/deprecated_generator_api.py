@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..facts import Facts
-from ..facts import apis
+from ..facts import Facts, apis
 from ..facts.pipelines import arg_evidence
 from ..facts.values import Obj
 from . import Hit, rule

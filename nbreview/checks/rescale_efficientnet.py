@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..facts import Facts, name_of, source_of
-from ..facts import apis
+from ..facts import Facts, apis, name_of, source_of
 from ..facts.pipelines import efficientnet_rescales_inside
 from ..facts.values import Obj
 from . import Hit, rule
@@ -30,7 +29,7 @@ def check(facts: Facts) -> Iterator[Hit]:
                     yield Hit(layer.site, {"scaling": source_of(facts, layer.site, 60), "arch": arch,
                                            "base": base, "data": "…"},
                               related=[backbone.site], variant="layer")
-            for rec, role, data in facts.data_calls(model):
+            for rec, _role, data in facts.data_calls(model):
                 ans = facts.unit_scaling(data)
                 if not ans.value:
                     continue

@@ -4,10 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..facts import Facts, name_of
-from ..facts import apis
-from ..facts.interpreter import RANGE_LIKE
-from ..facts.interpreter import unwrap_iterable
+from ..facts import Facts, apis, name_of
+from ..facts.interpreter import RANGE_LIKE, unwrap_iterable
 from ..facts.values import CallRecord, Loop, Obj
 from . import Hit, rule
 

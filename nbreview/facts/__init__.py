@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..program import Program
 from . import apis
 from .interpreter import Interpreter
 from .pipelines import Answer, Evidence, Semantics
-from .values import CallRecord, Const, Func, Obj, Site, Value
+from .values import CallRecord, Func, Obj, Site, Value
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "Site", "Value"]
 
