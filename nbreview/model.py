@@ -141,7 +141,7 @@ class NotebookReport:
 
     @property
     def unreadable(self) -> bool:
-        return any(e.cell is None for e in self.errors)
+        return any(e.cell is None and e.kind == "error" for e in self.errors)
 
     def cell(self, index: int) -> CellView | None:
         if 0 <= index < len(self.cells):

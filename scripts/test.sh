@@ -10,6 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q "playwright>=1.40"  # drives Debian's chromium; `playwright install` is never run
 
 # The HTML report is opened in a real browser: Debian's chromium (no browser download).
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nbreview.engine import review_path
-from nbreview.review import build_review, same_in
+from nbreview.mentor import build_review, same_in
 
 ROOT = Path(__file__).resolve().parent.parent
 MISTAKES = "fixtures/review_keras_mistakes.ipynb"
@@ -44,7 +44,7 @@ def test_same_rule_in_several_cells_is_one_remark(mistakes):
 
 
 def test_same_in_wording():
-    from nbreview.review import Place
+    from nbreview.mentor import Place
 
     one = [Place(13, 9, "", None)]
     three = [Place(9, 6, "", None), Place(13, 8, "", None), Place(16, None, "", None)]

@@ -38,7 +38,7 @@ def test_en_counts(n, text):
 
 
 def test_summary_line_uses_plurals():
-    from nbreview.review import summary_line
+    from nbreview.mentor import summary_line
 
     assert summary_line({"error": 2, "warning": 1, "advice": 0}, "ru") == "3 замечания (2 ошибки, 1 предупреждение)"
     assert summary_line({"error": 21, "warning": 0, "advice": 5}, "ru") == \

@@ -20,7 +20,7 @@ def render(run: RunReport, ctx: RenderContext) -> str:
 
 
 def render_review_page(nb: NotebookReport, lang: str) -> str:
-    from ..review import build_review
+    from ..mentor import build_review
     from .templating import pygments_css, render_template
 
     return render_template("review.html.j2", rv=build_review(nb, lang), version=__version__,
@@ -29,7 +29,7 @@ def render_review_page(nb: NotebookReport, lang: str) -> str:
 
 def render_cohort_page(run: RunReport, lang: str, names: list[str] | None, embed: bool) -> str:
     from ..cohort import CHART, build_cohort
-    from ..review import LABELS, build_review
+    from ..mentor import LABELS, build_review
     from .templating import pygments_css, render_template
 
     hrefs = [quote(n) for n in names] if names else [f"#nb{i + 1}-review" for i in range(len(run.notebooks))]

@@ -20,7 +20,7 @@ def render(run: RunReport, ctx: RenderContext) -> str:
 
 
 def render_review_md(nb: NotebookReport, lang: str, level: int = 2) -> str:
-    from ..review import build_review
+    from ..mentor import build_review
     from .templating import render_template
 
     text = render_template("review.md.j2", rv=build_review(nb, lang), level=level, mark=MARK.get(lang, "here"))
@@ -29,7 +29,7 @@ def render_review_md(nb: NotebookReport, lang: str, level: int = 2) -> str:
 
 def render_cohort_md(run: RunReport, lang: str, names: list[str] | None, embed: bool) -> str:
     from ..cohort import build_cohort
-    from ..review import LABELS
+    from ..mentor import LABELS
     from .templating import render_template
 
     hrefs = [quote(n) for n in names] if names else [f"#nb{i + 1}" for i in range(len(run.notebooks))]

@@ -19,7 +19,7 @@ WIDTH = 100
 def render(run: RunReport, ctx: RenderContext) -> str:
     from rich.console import Console
 
-    from ..review import build_review
+    from ..mentor import build_review
 
     lang = ctx.lang if ctx.lang in ("ru", "en") else "en"
     buf = io.StringIO()

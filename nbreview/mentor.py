@@ -396,16 +396,3 @@ def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], l
 def words(lang: str) -> dict[str, object]:
     """Helpers the templates use for counts: `count(3, 'finding')` -> "3 замечания"."""
     return {"count": lambda n, key: count(n, key, lang), "word": lambda n, key: word(n, key, lang)}
-
-
-# `nbreview.review("student.ipynb")` is the public API (nbreview/api.py), but importing this
-# module binds `nbreview.review` to the module itself. Making the module callable keeps both
-# `nbreview.review(path)` and `from nbreview.review import build_review` working.
-class _CallableModule(__import__("types").ModuleType):
-    def __call__(self, path, lang: str = "ru", **kwargs):
-        from .api import review as _review
-
-        return _review(path, lang, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule
