@@ -616,11 +616,17 @@ class Interpreter:
                          complete, result, callee)
             return result
         if isinstance(callee, Class):
-            obj = Obj("call", f"notebook.{callee.name}", site, self._map(None, None, positional, keywords),
+            init = callee.methods.get("__init__")
+            args = self._map(None, None, positional, keywords)
+            if init is not None and isinstance(init.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                # name positional arguments after __init__'s parameters (self excluded)
+                names = [a.arg for a in init.node.args.posonlyargs + init.node.args.args][1:]
+                args = {(names[int(k[1:])] if k.startswith("#") and int(k[1:]) < len(names) else k): v
+                        for k, v in args.items()}
+            obj = Obj("call", f"notebook.{callee.name}", site, args,
                       callee=callee, complete=complete, arg_sites=arg_nodes)
             self._note_obj(obj)
             self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
-            init = callee.methods.get("__init__")
             if init is not None and self._depth < MAX_DEPTH:
                 self.call_func(init, [obj] + positional, keywords, ctx)
             return obj

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import apis
-from .values import Const, Dict, Func, Obj, Ref, Seq, Site, Value
+from .values import Class, Const, Dict, Func, Obj, Ref, Seq, Site, Value
+
+TRANSFORM_PARAMS = frozenset({"transform", "transforms", "tfms", "tfm", "aug", "augment", "augmentation",
+                              "augmentations", "preprocess", "preprocessing", "albu", "pipeline"})
 
 if TYPE_CHECKING:
     from . import Facts
@@ -139,6 +142,8 @@ class Semantics:
                 return NO if isinstance(t, Const) and t.value is None else self.transform_augments(t)
             if api in ("torch.utils.data.DataLoader", "torch.utils.data.Subset"):
                 return self.augments(v.arg("dataset"), depth + 1)
+            if api.startswith("notebook.") and isinstance(v.callee, Class):
+                return self._custom_dataset_augments(v)
             return UNSURE
         if v.kind == "method":
             if v.api in apis.FLOW_METHODS:
@@ -155,6 +160,19 @@ class Semantics:
         if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
             return self.augments(v.origin.arg("dataset"), depth + 1)
         return UNSURE
+
+    def _custom_dataset_augments(self, obj: Obj) -> Answer:
+        """A Dataset class written in the notebook: its transform arguments and its own random calls."""
+        cls = obj.callee
+        assert isinstance(cls, Class)
+        parts = [self.func_augments(m) for m in cls.methods.values()]
+        transforms = [v for k, v in obj.args.items() if k.lower() in TRANSFORM_PARAMS]
+        parts += [self.transform_augments(t) for t in transforms]
+        if not obj.complete or any(k.startswith("#") for k in obj.args):
+            parts.append(UNSURE)
+        if not transforms and not any(p.value for p in parts):
+            return UNSURE  # no transform argument: we cannot tell what __getitem__ does with the images
+        return Answer.combine(*parts)
 
     def _idg_augments(self, obj: Obj) -> Answer:
         ev: list[Evidence] = []
