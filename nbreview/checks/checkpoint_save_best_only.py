@@ -12,7 +12,8 @@ MODEL_CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 
 @rule("checkpoint-save-best-only")
 def check(facts: Facts) -> Iterator[Hit]:
-    for ckpt in facts.created(MODEL_CHECKPOINT):
+    # a checkpoint in a function the notebook never calls is still code the student wrote and will reuse
+    for ckpt in facts.created(MODEL_CHECKPOINT, include_uncalled=True):
         sbo = ckpt.arg("save_best_only", Const(False))
         if not isinstance(sbo, Const):
             continue  # unknown (a variable we cannot evaluate, **kwargs we cannot read): stay silent
