@@ -86,3 +86,19 @@ def test_augmenting_datagen_used_only_for_training_and_tta(tmp_path):
         "p = np.mean([model.predict(aug.flow(xt, shuffle=False)) for _ in range(20)], axis=0)",
     ], tmp_path / "tta.ipynb")
     assert rules_of(p) == []
+
+
+def test_tta_over_fixed_arrays_fires_but_random_arrays_do_not(tmp_path):
+    fixed = make_notebook([
+        "import numpy as np\nX_test = np.zeros((10, 224, 224, 3))\nX_test = X_test / 255.\n"
+        "pred = np.mean([model.predict(X_test) for _ in range(5)], axis=0)",
+    ], tmp_path / "fixed.ipynb")
+    assert rules_of(fixed) == [("tta-no-augmentation", 0)]
+    noisy = make_notebook([
+        "import numpy as np\nX_test = np.zeros((10, 224, 224, 3))\n"
+        "def jitter(x):\n    return x * np.random.uniform(0.9, 1.1)\n"
+        "pred = np.mean([model.predict(jitter(X_test)) for _ in range(5)], axis=0)\n"
+        "import albumentations as A\naug = A.Compose([A.HorizontalFlip()])\n"
+        "p2 = [model.predict(np.array([aug(image=i)['image'] for i in X_test])) for _ in range(8)]",
+    ], tmp_path / "noisy.ipynb")
+    assert rules_of(noisy) == []

@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING
 from . import apis
 from .values import Class, Const, Dict, Func, Obj, Ref, Seq, Site, Value
 
+# calls and methods whose result is a materialised array: fixed data, not a pipeline
+ARRAY_CONSTRUCTORS = frozenset({"numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack", "numpy.concatenate",
+                                "tensorflow.convert_to_tensor", "tensorflow.stack", "torch.tensor",
+                                "torch.stack", "torch.cat", "torch.from_numpy"})
+FRESH_ARRAYS = frozenset({"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.load"})
+ARRAY_METHODS = frozenset({"astype", "reshape", "transpose", "copy", "numpy"})
 TRANSFORM_PARAMS = frozenset({"transform", "transforms", "tfms", "tfm", "aug", "augment", "augmentation",
                               "augmentations", "preprocess", "preprocessing", "albu", "pipeline"})
 
@@ -144,6 +150,11 @@ class Semantics:
                 return self.augments(v.arg("dataset"), depth + 1)
             if api.startswith("notebook.") and isinstance(v.callee, Class):
                 return self._custom_dataset_augments(v)
+            if api in FRESH_ARRAYS:
+                return NO
+            if api in ARRAY_CONSTRUCTORS:
+                parts = [self._operand(a, depth) for k, a in v.args.items() if k.startswith("#")]
+                return Answer.combine(*parts) if parts and v.complete else UNSURE
             return UNSURE
         if v.kind == "method":
             if v.api in apis.FLOW_METHODS:
@@ -159,7 +170,27 @@ class Semantics:
             return UNSURE
         if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
             return self.augments(v.origin.arg("dataset"), depth + 1)
+        # A materialised array or tensor holds the same values on every pass; it varies only if
+        # it is computed from something random (np.random..., an augmentation applied to it).
+        if v.kind == "binop":
+            return Answer.combine(*(self._operand(v.args.get(k), depth) for k in ("left", "right")))
+        if v.kind == "method" and v.api in ARRAY_METHODS:
+            return self._operand(v.origin, depth)
+        if v.kind == "comprehension":
+            return self._operand(v.origin, depth)
+        if v.kind == "apply" and isinstance(v.callee, Obj):
+            t = self.transform_augments(v.callee)
+            return t if t.value is not False else self._operand(v.origin, depth)
         return UNSURE
+
+    def _operand(self, v: Value | None, depth: int) -> Answer:
+        if isinstance(v, Const):
+            return NO
+        if isinstance(v, Seq):
+            return Answer.combine(*(self._operand(i, depth + 1) for i in v.items)) if v.complete else UNSURE
+        if isinstance(v, Obj) and v.kind == "call" and apis.is_random_call(v.api or ""):
+            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+        return self.augments(v, depth + 1)
 
     def _custom_dataset_augments(self, obj: Obj) -> Answer:
         """A Dataset class written in the notebook: its transform arguments and its own random calls."""

@@ -1,0 +1,43 @@
+"""A second labelled set, written independently of the rule code (fixtures/evalset): the five
+headline rules must keep precision >= 0.95 and recall >= 0.90 there, at a labelled cell."""
+from __future__ import annotations
+
+import json
+
+from nbreview.checks import load_all
+from nbreview.engine import Options, review_path
+
+from .conftest import FIXTURES
+
+EVALSET = FIXTURES / "evalset"
+SCORED = {"checkpoint-save-best-only", "augmented-validation", "rescale-efficientnet", "tta-no-augmentation",
+          "deprecated-generator-api"}
+
+
+def test_evalset_precision_recall_and_cells():
+    assert SCORED <= set(load_all())
+    tp = fp = fn = wrong_cell = 0
+    problems = []
+    for line in (EVALSET / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        labels = {slug: set(cells) for slug, cells in rec["labels"].items() if slug in SCORED}
+        report = review_path(EVALSET / rec["file"], Options(select=SCORED))
+        assert not report.unreadable, rec["file"]
+        found: dict[str, set[int]] = {}
+        for f in report.findings:
+            found.setdefault(f.rule, set()).add(f.location.cell)
+        for slug in SCORED:
+            if slug in labels and slug in found:
+                tp += 1
+                if labels[slug] and not labels[slug] & found[slug]:
+                    wrong_cell += 1
+                    problems.append(f"cell {rec['file']} {slug}: {sorted(found[slug])} vs {sorted(labels[slug])}")
+            elif slug in found:
+                fp += 1
+                problems.append(f"FP {rec['file']} {slug} {sorted(found[slug])}")
+            elif slug in labels:
+                fn += 1
+                problems.append(f"FN {rec['file']} {slug}")
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    assert precision >= 0.95 and recall >= 0.90 and wrong_cell == 0, (precision, recall, problems)
