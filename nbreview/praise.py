@@ -168,11 +168,14 @@ def _backbone_of(v: Value | None) -> Obj | None:
 def _unfreeze_sites(facts: Facts) -> list[tuple[Site, Obj, bool]]:
     """(site, backbone, whole?) for every `.trainable = True` on a backbone or its layers."""
     out = []
+    # the unfrozen backbone must be the one inside a model that is trained (a re-created
+    # backbone that no fitted model holds changes nothing: that is backbone-not-in-model)
+    trained = [facts.sem.backbones(model) for _rec, model in facts.models_trained()]
     for site, base, attr, value in facts.interp.attr_sets:
         if attr != "trainable" or not (isinstance(value, Const) and value.value is True) or site.uncalled:
             continue
         bb = _backbone_of(base)
-        if bb is not None:
+        if bb is not None and (not trained or any(bb in parts for parts in trained)):
             out.append((site, bb, base is bb))
     return out
 
