@@ -98,7 +98,11 @@ def repeated_passes(facts: Facts) -> Iterator[tuple[Loop, Loop, CallRecord, Obj]
             data = unwrap_iterable(inner.over)
             if inner.kind == "while" or not isinstance(data, Obj) or not _is_data(data):
                 continue
+            model_input = rec.site.node.args if isinstance(rec.site.node, ast.Call) else []
+            input_names = set().union(*(_names(a) for a in model_input)) if model_input else set()
             for outer in loops[:i]:
+                if input_names & outer.targets:
+                    continue  # each pass transforms the batch differently (flip, shift, ...)
                 if _invariant(data, _names(getattr(inner.node, "iter", None)), outer) and _repeat_loop(facts, outer):
                     yield outer, inner, rec, data
                     break

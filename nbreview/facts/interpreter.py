@@ -340,6 +340,10 @@ class Interpreter:
             assigned = base.attr(e.attr)
             if assigned is not None:
                 return assigned
+            if base.kind == "call" and not (base.api or "").startswith("notebook.") and \
+                    isinstance(base.args.get(e.attr), Obj):
+                # library objects keep their constructor arguments: DataLoader(ds).dataset is ds
+                return base.args[e.attr]
             return Obj("attr", e.attr, ctx.site(e), origin=base)
         if isinstance(base, Class) and e.attr in base.methods:
             return base.methods[e.attr]

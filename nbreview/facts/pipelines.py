@@ -144,8 +144,9 @@ class Semantics:
                                "keras.preprocessing.image_dataset_from_directory")):
                 return NO
             if api.startswith("torchvision.datasets."):
-                t = v.arg("transform", Const(None))
-                return NO if isinstance(t, Const) and t.value is None else self.transform_augments(t)
+                # `ds.transform = ...` may swap it later: every transform it ever had counts
+                values = [v.arg("transform", Const(None))] + [val for _s, val in v.attrs.get("transform", [])]
+                return Answer.combine(*(self.transform_augments(t) for t in values))
             if api in ("torch.utils.data.DataLoader", "torch.utils.data.Subset"):
                 return self.augments(v.arg("dataset"), depth + 1)
             if api.startswith("notebook.") and isinstance(v.callee, Class):
