@@ -34,6 +34,7 @@ from .values import (
 )
 
 MAX_DEPTH = 5  # nested calls of notebook functions followed
+MAX_FUNCTION_RUNS = 3000  # bodies of notebook functions evaluated per notebook (guards against fan-out)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 _BINOPS = {
@@ -94,6 +95,7 @@ class Interpreter:
         self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
         self._depth = 0
+        self._runs = 0
         self._active: list[Func] = []
 
     # --- driver ---------------------------------------------------------------------
@@ -112,10 +114,8 @@ class Interpreter:
         for stmt in body:
             try:
                 self.exec_stmt(stmt, frame, ctx)
-            except RecursionError:
-                raise
-            except Exception:  # an analysis bug must never lose the notebook: skip the statement
-                continue
+            except Exception:  # an analysis bug (or RecursionError) must never lose the notebook:
+                continue  # skip the statement; the stack has unwound by now
 
     def exec_stmt(self, s: ast.stmt, frame: Frame, ctx: _Ctx) -> None:
         if isinstance(s, ast.Expr):
@@ -782,9 +782,10 @@ class Interpreter:
     # --- following the notebook's own functions --------------------------------------
     def call_func(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
                   uncalled: bool = False) -> Value:
-        if func in self._active or self._depth >= MAX_DEPTH:
+        if func in self._active or self._depth >= MAX_DEPTH or self._runs >= MAX_FUNCTION_RUNS:
             return UNKNOWN
         func.evaluated += 1
+        self._runs += 1
         node = func.node
         params = node.args
         frame = Frame({}, func.frame if isinstance(func.frame, Frame) else self.globals)
