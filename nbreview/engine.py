@@ -11,6 +11,7 @@ from .config import Resolver, effective_options, set_rule_options
 from .model import CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise, RunReport
 from .notebook import Notebook, NotebookReadError, load
 
+PYTHON_LANGUAGES = {"python", "python3", "python2", "ipython", "ipython3", "pyspark"}
 SKIP_DIRS = {".ipynb_checkpoints", ".git", "__pycache__", ".venv", "node_modules", "site-packages"}
 
 
@@ -66,6 +67,10 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
                     for c in nb.cells]
     if nb.kernel:
         report.meta["kernel"] = nb.kernel
+    if nb.language and nb.language.lower() not in PYTHON_LANGUAGES:
+        report.errors.append(NotebookError(f"not a Python notebook (kernel language: {nb.language}); "
+                                           "nbreview reviews Python notebooks only", None))
+        return report
     program = build(nb)
     report.errors.extend(program.errors)
     facts = analyse(program)

@@ -154,6 +154,8 @@ def loads(text: str, path: str = "<string>") -> Notebook:
         spec = meta.get("kernelspec") or {}
         if isinstance(spec, dict) and isinstance(spec.get("display_name"), str):
             kernel = spec["display_name"]
+        if lang is None and isinstance(spec, dict) and isinstance(spec.get("language"), str):
+            lang = spec["language"]
     return Notebook(
         path=path,
         cells=cells,

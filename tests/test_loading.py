@@ -130,3 +130,14 @@ def test_cell_magics(tmp_path):
     report = review_path(p)
     assert not report.errors
     assert [(f.location.cell, f.location.line) for f in report.findings] == [(2, 3)]
+
+
+def test_a_notebook_in_another_language_is_not_reviewed(tmp_path):
+    nb = _v4(4, "library(keras)\nmodel %>% fit(x, y)")
+    nb["metadata"] = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"},
+                      "language_info": {"name": "R"}}
+    p = tmp_path / "r.ipynb"
+    p.write_text(json.dumps(nb))
+    report = review_path(p)
+    assert report.unreadable and "not a Python notebook" in report.errors[0].message
+    assert report.findings == []
