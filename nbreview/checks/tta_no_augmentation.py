@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..facts import Facts, apis, name_of
 from ..facts.interpreter import RANGE_LIKE, unwrap_iterable
-from ..facts.values import CallRecord, Class, Loop, Obj, Ref, Site, Value
+from ..facts.values import CallRecord, Class, Const, Loop, Obj, Ref, Site, Value
 from . import Hit, rule
 
 # methods that pass a model through unchanged (`model.to(device).eval()`)
@@ -90,9 +90,17 @@ def is_model(v: Value | None, depth: int = 0) -> bool:
 
 def repeated_passes(facts: Facts) -> Iterator[tuple[Loop, Loop, CallRecord, Obj]]:
     """(repeat loop, data loop, model call, data): a model applied batch by batch, the whole walk repeated."""
+    last_mode: str | None = None  # the latest model.train() / model.eval(), in evaluation order
     for rec in facts.calls:
+        if rec.method in ("train", "eval"):
+            flag = rec.args.get("#0", rec.args.get("mode"))
+            off = rec.method == "train" and isinstance(flag, Const) and flag.value is False
+            last_mode = "eval" if off else rec.method
         if rec.name != "()" or not is_model(rec.callee) or rec.site.uncalled:
             continue
+        training = rec.args.get("training")
+        if last_mode == "train" or (isinstance(training, Const) and training.value):
+            continue  # dropout / BatchNorm in training mode (MC dropout): the passes differ
         loops = rec.site.loops
         for i, inner in enumerate(loops):
             data = unwrap_iterable(inner.over)
