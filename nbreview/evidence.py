@@ -96,12 +96,12 @@ def _checkpoint_evidence(nb: Notebook, facts: Facts, f: Finding) -> OutputEviden
             cell=rec.site.cell,
             execution_count=cell.execution_count,
             messages={
-                "ru": f"Это видно по логу обучения: лучшее значение `{key}` = {b:g} было на эпохе {best.epoch}, "
-                      f"а на последней, {last.epoch}-й, — {lv:g}. В файле чекпоинта после обучения лежит "
-                      f"именно последняя эпоха.",
-                "en": f"The training log shows it: the best `{key}` was {b:g} at epoch {best.epoch}, and "
-                      f"{lv:g} at the last one, epoch {last.epoch}. The checkpoint file ends up holding "
-                      f"the last epoch.",
+                "ru": f"По логу обучения лучшее значение `{key}` = {b:g} было на эпохе {best.epoch}, "
+                      f"а на последней, {last.epoch}-й, — {lv:g}. Значит, в файле чекпоинта осталась "
+                      f"последняя эпоха, а не лучшая.",
+                "en": f"In the training log the best `{key}` was {b:g} at epoch {best.epoch}, and "
+                      f"{lv:g} at the last one, epoch {last.epoch}. So the checkpoint file holds "
+                      f"the last epoch, not the best one.",
             },
             lines=[f"Epoch {best.epoch}: {best.line}", f"Epoch {last.epoch}: {last.line}"],
         )

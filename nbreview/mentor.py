@@ -20,11 +20,11 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "ошибка", "warning": "предупреждение", "advice": "совет",
         "cell": "ячейка", "line": "строка", "section": "раздел",
         "remarks": "Замечания", "praise": "Что получилось хорошо", "questions": "Вопросы для размышления",
-        "checklist": "Задачи проекта", "evidence": "По выводам ноутбука", "fix": "Как исправить",
-        "corrected": "Исправленный код", "why": "Почему это важно", "rules": "Правила",
+        "checklist": "Задачи проекта", "evidence": "Что видно в выводе", "fix": "Как исправить",
+        "corrected": "Исправленный код", "why": "Почему это важно", "rules": "Справка по правилам",
         "rule_page": "подробнее о правиле", "your_code": "Ваш код", "done": "сделано",
         "not_done": "не найдено в коде", "errors": "Что не удалось разобрать", "also_at": "Те же строки",
-        "related": "Связано с", "kernel": "Ядро", "review_of": "Ревью ноутбука",
+        "related": "См. также", "kernel": "Ядро", "review_of": "Ревью ноутбука",
         "cohort": "Сводка по группе", "student": "Ноутбук", "total": "всего", "mistakes": "Частые ошибки",
         "notebooks_with": "ноутбуков с этой ошибкой", "unreadable": "не удалось прочитать",
         "no_findings": "замечаний нет", "open": "открыть", "generated": "nbreview",
@@ -34,11 +34,11 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "error", "warning": "warning", "advice": "advice",
         "cell": "cell", "line": "line", "section": "section",
         "remarks": "Remarks", "praise": "What was done well", "questions": "Questions to think about",
-        "checklist": "Project tasks", "evidence": "From the notebook's outputs", "fix": "How to fix",
-        "corrected": "Corrected code", "why": "Why it matters", "rules": "Rules",
+        "checklist": "Project tasks", "evidence": "What the output shows", "fix": "How to fix",
+        "corrected": "Corrected code", "why": "Why it matters", "rules": "Rule reference",
         "rule_page": "more about the rule", "your_code": "Your code", "done": "done",
         "not_done": "not found in the code", "errors": "What could not be analysed", "also_at": "Same lines",
-        "related": "Related", "kernel": "Kernel", "review_of": "Review of",
+        "related": "See also", "kernel": "Kernel", "review_of": "Review of",
         "cohort": "Cohort summary", "student": "Notebook", "total": "total", "mistakes": "Common mistakes",
         "notebooks_with": "notebooks with this mistake", "unreadable": "could not be read",
         "no_findings": "no findings", "open": "open", "generated": "nbreview",
@@ -360,6 +360,14 @@ def _short_title(r: Remark) -> str:
     return r.title.split(":")[0].strip() if ":" in r.title and len(r.title) > 60 else r.title
 
 
+def _lower_first(title: str) -> str:
+    """"Валидационные данные ..." -> "валидационные данные ..." inside a sentence; names (EfficientNet, TTA) stay."""
+    head = title.split(" ", 1)[0]
+    if head.isalpha() and head[:1].isupper() and head[1:].islower():
+        return title[:1].lower() + title[1:]
+    return title
+
+
 def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], lang: str,
             unreadable: bool, praised: bool) -> str:
     errors, total = counts["error"], sum(counts.values())
@@ -367,30 +375,31 @@ def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], l
         msg = next((e.message for e in report.errors if e.cell is None), "")
         return (f"Файл не удалось прочитать как ноутбук: {msg}." if lang == "ru"
                 else f"The file could not be read as a notebook: {msg}.")
-    where = "; ".join(f"{_short_title(r)} ({r.place.label})" for r in top)
+    where = "; ".join(f"{_lower_first(_short_title(r))} ({r.place.label})" for r in top)
     if lang == "ru":
         if total == 0:
-            first = "Работа выглядит аккуратно: разбор кода не нашёл ни ошибок, ни устаревших приёмов."
+            first = "Работа выглядит аккуратно: в коде не нашлось ни ошибок, ни устаревших приёмов."
             return first + (" Ниже — что особенно удалось." if praised else "")
         if errors == 0:
-            first = f"Серьёзных ошибок в коде не видно, но есть что улучшить: {summary_line(counts, lang)}."
+            first = f"Серьёзных ошибок в коде не видно, но кое-что можно улучшить: {summary_line(counts, lang)}."
         elif errors <= 2:
-            first = (f"Работа в целом получилась, но часть кода делает не то, что вы от неё ждёте: "
+            first = (f"В целом работа получилась, но местами код делает не то, что вы от него ждёте: "
                      f"{summary_line(counts, lang)}.")
         else:
             first = (f"В работе есть серьёзные ошибки, которые заметно влияют на результат: "
                      f"{summary_line(counts, lang)}.")
-        return f"{first} Главное, что стоит исправить: {where}."
+        return f"{first} В первую очередь стоит исправить: {where}."
     if total == 0:
-        first = "The work looks tidy: the analysis found no mistakes and no outdated practice."
+        first = "The work looks tidy: the code shows no mistakes and no outdated practices."
         return first + (" Below is what went especially well." if praised else "")
     if errors == 0:
-        first = f"No serious mistakes in the code, but some things can be improved: {summary_line(counts, lang)}."
+        first = f"There are no serious mistakes in the code, but a few things can be improved: {summary_line(counts, lang)}."
     elif errors <= 2:
-        first = f"The work mostly holds up, but some code does not do what you expect: {summary_line(counts, lang)}."
+        first = (f"Overall the work holds up, but in places the code does not do what you expect it to: "
+                 f"{summary_line(counts, lang)}.")
     else:
         first = f"The work has serious mistakes that noticeably affect the result: {summary_line(counts, lang)}."
-    return f"{first} Fix first: {where}."
+    return f"{first} What to fix first: {where}."
 
 
 def words(lang: str) -> dict[str, object]:

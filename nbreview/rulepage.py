@@ -6,7 +6,7 @@ from .catalog import RuleInfo
 HEAD = {
     "ru": ("Что проверяет", "Почему это важно", "Как исправить", "Пример с ошибкой", "Как надо",
            "серьёзность", "ячейка"),
-    "en": ("What it does", "Why it matters", "How to fix", "Example with the problem", "Use instead",
+    "en": ("What it checks", "Why it matters", "How to fix", "Example with the problem", "Use instead",
            "severity", "cell"),
 }
 SEVERITY = {"ru": {"error": "ошибка", "warning": "предупреждение", "advice": "совет"},
