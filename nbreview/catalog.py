@@ -49,6 +49,8 @@ class RuleInfo:
     why: dict[str, str]
     fix: dict[str, str]
     variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    fix_variants: dict[str, dict[str, str]] = field(default_factory=dict)  # how to fix, per message variant
+    checks: dict[str, str] = field(default_factory=dict)  # what the rule looks for (its page)
     autofix: dict[str, Any] | None = None
     examples: list[Example] = field(default_factory=list)
     consequence: int = 50  # 0..100: how much it costs the student (for ordering)
@@ -56,6 +58,10 @@ class RuleInfo:
 
     def text(self, table: dict[str, str], lang: str) -> str:
         return table.get(lang) or table.get("en") or next(iter(table.values()), "")
+
+    def fix_for(self, lang: str, variant: str = "default") -> str:
+        """How to fix a finding of this variant (the rule's general advice when none is specific)."""
+        return self.text(self.fix_variants.get(variant) or self.fix, lang).strip()
 
     def render_message(self, lang: str, params: dict[str, Any], variant: str = "default") -> str:
         table = self.variants.get(variant, self.message) if variant != "default" else self.message
@@ -91,6 +97,8 @@ def _load_one(path: Path) -> RuleInfo:
         why=data.get("why", {}),
         fix=data.get("fix", {}),
         variants=data.get("variants", {}),
+        fix_variants=data.get("fix_variants", {}),
+        checks=data.get("checks", {}),
         autofix=data.get("autofix"),
         examples=examples,
         consequence=int(data.get("consequence", 50)),

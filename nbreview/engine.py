@@ -166,6 +166,8 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         related=related,
         fix=fix,
         params=dict(hit.params),
+        variant=hit.variant,
+        group=hit.group,
     )
 
 

@@ -252,8 +252,8 @@ def _place(report: NotebookReport, cell: int, line: int, lang: str, end_line: in
 
 def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) -> list[Remark]:
     groups: dict[tuple, list[Finding]] = {}
-    for f in report.findings:  # same rule and same kind of message (a rule's variants differ in params)
-        groups.setdefault((f.rule, tuple(sorted(f.params))), []).append(f)
+    for f in report.findings:  # same rule and same kind of message: one remark, "the same in cells ..."
+        groups.setdefault((f.rule, f.variant, f.group), []).append(f)
     ordered = sorted(groups.values(), key=lambda fs: fs[0].sort_key)
     out = []
     for i, fs in enumerate(ordered, 1):
@@ -275,7 +275,7 @@ def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) 
             title=info.text(info.title, lang) if info else first.rule,
             message=first.message(lang),
             why=info.text(info.why, lang).strip() if info else "",
-            fix=info.text(info.fix, lang).strip() if info else "",
+            fix=info.fix_for(lang, first.variant) if info else "",
             place=place,
             also=also,
             also_text=same_in(also, lang),

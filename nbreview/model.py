@@ -65,6 +65,8 @@ class Finding:
     fix: Fix | None = None
     params: dict[str, Any] = field(default_factory=dict)
     evidence: list[OutputEvidence] = field(default_factory=list)
+    variant: str = "default"  # which message of the rule (catalog variants)
+    group: str = ""  # findings with the same rule, variant and group are one remark in a review
 
     def message(self, lang: str = "ru") -> str:
         return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")

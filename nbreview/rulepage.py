@@ -17,8 +17,8 @@ def render_rule_page(info: RuleInfo, lang: str) -> str:
     h = HEAD.get(lang, HEAD["en"])
     sev = SEVERITY.get(lang, SEVERITY["en"]).get(info.severity, info.severity)
     out = [f"{info.code} {info.slug} — {info.text(info.title, lang)}", f"({h[5]}: {sev}, {info.framework})", ""]
-    desc = info.text(info.message, lang)
-    out += [f"## {h[0]}", info.text(info.why, lang).strip() if not desc else _strip_params(desc), ""]
+    desc = info.text(info.checks, lang) if info.checks else _strip_params(info.text(info.message, lang))
+    out += [f"## {h[0]}", desc.strip(), ""]
     out += [f"## {h[1]}", info.text(info.why, lang).strip(), ""]
     out += [f"## {h[2]}", info.text(info.fix, lang).strip(), ""]
     for kind, title in (("bad", h[3]), ("good", h[4])):

@@ -81,6 +81,7 @@ def test_html_is_self_contained():
 
 def test_markdown_groups_and_marks():
     md = render_fixture("review_keras_mistakes", "markdown", "ru")
-    assert "То же самое — в ячейках 13 и 14." in md
+    assert "То же самое — в ячейке 13." in md  # fit_generator in cells 10 and 13: one remark
+    assert md.count("`evaluate_generator` устарел") == 1  # another method: its own remark
     assert "# ← здесь" in md and "[NBR101 checkpoint-save-best-only](#rule-checkpoint-save-best-only)" in md
     assert '<a id="rule-checkpoint-save-best-only"></a>' in md

@@ -37,10 +37,13 @@ def test_same_rule_in_several_cells_is_one_remark(mistakes):
     fitgen = [r for r in rv.remarks if r.rule == "deprecated-generator-api" and "fit_generator" in r.message]
     assert len(fitgen) == 1
     r = fitgen[0]
-    assert [p.number for p in r.also] == [13, 14]
-    assert r.also_text == "То же самое — в ячейках 13 и 14."
-    # boilerplate (why/fix) is said once per group, not once per cell
-    assert len([x for x in rv.remarks if x.rule == "deprecated-generator-api"]) == 2  # lr= is another message
+    assert [p.number for p in r.also] == [13]
+    assert r.also_text == "То же самое — в ячейке 13."
+    # boilerplate (why/fix) is said once per group, not once per cell; lr= and evaluate_generator
+    # are other messages with their own advice
+    assert len([x for x in rv.remarks if x.rule == "deprecated-generator-api"]) == 3
+    [rescale] = [x for x in rv.remarks if x.rule == "rescale-efficientnet"]
+    assert [p.number for p in rescale.also] == [16]
 
 
 def test_same_in_wording():

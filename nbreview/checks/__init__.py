@@ -31,6 +31,7 @@ class Hit:
     related: list[Site] = field(default_factory=list)
     variant: str = "default"
     severity: str | None = None  # a rule may lower its severity when it is less sure
+    group: str = ""  # findings of one rule with the same variant and group read as one remark
 
 
 CheckFn = Callable[[Facts], Iterable[Hit]]

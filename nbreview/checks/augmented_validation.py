@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..facts import Facts, apis, name_of
+from ..facts import Facts, apis, describe
 from ..facts.pipelines import Evidence
 from ..facts.values import Obj
 from . import Hit, rule
@@ -34,8 +34,8 @@ def check(facts: Facts) -> Iterator[Hit]:
         yield Hit(
             site=anchor.site,
             params={
-                "data": name_of(facts, data) or "validation data",
-                "source": name_of(facts, owner) or (owner.api.rsplit(".", 1)[-1] if owner and owner.api else "…"),
+                "data": describe(facts, data),
+                "source": describe(facts, owner),
                 "augs": ", ".join(dict.fromkeys(augs[:4])),
                 "role": role,
             },

@@ -27,7 +27,8 @@ def check(facts: Facts) -> Iterator[Hit]:
             continue
         seen.add(rec.site.key)
         yield Hit(rec.site, {"old": rec.method, "new": REPLACEMENT[rec.method or ""]},
-                  variant="predict_classes" if rec.method == "predict_classes" else "default")
+                  variant="predict_classes" if rec.method == "predict_classes" else "default",
+                  group=rec.method or "")
     for opt in facts.created_matching(_is_keras_optimizer, include_uncalled=True):
         if "lr" not in opt.args:
             continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..facts import Facts, apis, name_of, source_of
+from ..facts import Facts, apis, describe, name_of, source_of
 from ..facts.pipelines import efficientnet_rescales_inside
 from ..facts.values import Obj
 from . import Hit, rule
@@ -38,6 +38,6 @@ def check(facts: Facts) -> Iterator[Hit]:
                         continue
                     seen.add(ev.site.key)
                     yield Hit(ev.site, {"scaling": ev.text, "arch": arch, "base": base,
-                                        "data": name_of(facts, data) or "…",
-                                        "source": name_of(facts, ev.owner) or "…"},
+                                        "data": describe(facts, data),
+                                        "source": describe(facts, ev.owner)},
                               related=[backbone.site, rec.site])

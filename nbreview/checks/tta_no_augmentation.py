@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..facts import Facts, apis, name_of
+from ..facts import Facts, apis, describe
 from ..facts.interpreter import RANGE_LIKE, unwrap_iterable
 from ..facts.values import CallRecord, Class, Const, Loop, Obj, Ref, Site, Value
 from . import Hit, rule
@@ -152,9 +152,20 @@ def check(facts: Facts) -> Iterator[Hit]:
         yield Hit(site, _params(facts, data, source, outer), related=related)
 
 
+def _source_of(data: Obj) -> Value:
+    """The step that made the data: the datagen of a flow, the dataset of a loader, the first step of a chain."""
+    node: Value = data
+    for _ in range(30):
+        if isinstance(node, Obj) and node.kind == "method" and isinstance(node.origin, Obj):
+            node = node.origin
+        else:
+            break
+    return node
+
+
 def _params(facts: Facts, data: Obj, source: Value | None, loop: Loop) -> dict[str, str]:
     return {
-        "data": name_of(facts, data) or "…",
-        "source": name_of(facts, source) or "…",
+        "data": describe(facts, data),
+        "source": describe(facts, source if source is not None else _source_of(data)),
         "passes": str(loop.count) if loop.count else "N",
     }

@@ -155,3 +155,13 @@ def source_of(facts: Facts, site: Site, max_len: int = 100) -> str:
             seg = ""
     seg = " ".join(part.strip() for part in seg.splitlines())
     return seg if len(seg) <= max_len else seg[: max_len - 1] + "…"
+
+
+def describe(facts: Facts, v: Value | None, max_len: int = 60) -> str:
+    """How to name an object in a message: the student's variable, else their own code for it."""
+    name = name_of(facts, v)
+    if name:
+        return name
+    if isinstance(v, Obj):
+        return source_of(facts, v.site, max_len)
+    return "…"
