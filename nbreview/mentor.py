@@ -18,7 +18,7 @@ from .plural import count, word
 LABELS: dict[str, dict[str, str]] = {
     "ru": {
         "error": "ошибка", "warning": "предупреждение", "advice": "совет",
-        "cell": "ячейка", "line": "строка", "section": "раздел",
+        "cell": "ячейка", "line": "строка", "section": "раздел", "lquote": "«", "rquote": "»",
         "remarks": "Замечания", "praise": "Что получилось хорошо", "questions": "Вопросы для размышления",
         "checklist": "Задачи проекта", "evidence": "Что видно в выводе", "fix": "Как исправить",
         "corrected": "Исправленный код", "why": "Почему это важно", "rules": "Справка по правилам",
@@ -32,7 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "error": "error", "warning": "warning", "advice": "advice",
-        "cell": "cell", "line": "line", "section": "section",
+        "cell": "cell", "line": "line", "section": "section", "lquote": "“", "rquote": "”",
         "remarks": "Remarks", "praise": "What was done well", "questions": "Questions to think about",
         "checklist": "Project tasks", "evidence": "What the output shows", "fix": "How to fix",
         "corrected": "Corrected code", "why": "Why it matters", "rules": "Rule reference",

@@ -90,7 +90,7 @@ def _review(console, rv, color: bool) -> None:
         head.append(f" {r.code} ")
         head.append(r.title, style="bold")
         console.print(head)
-        where = r.place.label + (f" · {L['section']} «{r.place.section}»" if r.place.section else "")
+        where = r.place.label + (f" · {L['section']} {L['lquote']}{r.place.section}{L['rquote']}" if r.place.section else "")
         _para(console, f"{where} · {L['rule_page']}: nbreview rule {r.rule}", indent=3, style="dim")
         _code(console, r.place.lines, color)
         _para(console, r.message)
