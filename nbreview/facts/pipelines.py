@@ -373,8 +373,14 @@ class Semantics:
                     ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
             elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
                 ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
-            elif obj.kind == "apply" and isinstance(obj.callee, Obj) and self.is_unit_rescaling_layer(obj.callee):
-                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj.callee))
+            elif obj.kind == "apply" and isinstance(obj.callee, Obj):
+                # a Rescaling(1/255) layer applied, or a Sequential that contains one
+                layers = [obj.callee] + (self.model_parts(obj.callee) if obj.callee.api == "keras.Sequential" else [])
+                for layer in layers:
+                    if self.is_unit_rescaling_layer(layer):
+                        ev.append(Evidence(layer.site, _src(layer.site.node, layer.site.cell, self.sources)[:80],
+                                           layer))
+                        break
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans
