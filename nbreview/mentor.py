@@ -263,8 +263,13 @@ def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) 
         place = _place(report, loc.cell, loc.line, lang, loc.end_line)
         also = [_place(report, f.location.cell, f.location.line, lang, f.location.end_line, context=0)
                 for f in fs[1:]]
-        related_cells = list(dict.fromkeys(r.cell for f in fs[:1] for r in f.related if r.cell != loc.cell))
-        related = [_place(report, c, 1, lang, quote=False) for c in related_cells]
+        # the other places that make it true (the augmenting generator, the fit that uses it): their line
+        seen_cells: set[int] = {loc.cell}
+        related = []
+        for r in first.related:
+            if r.cell not in seen_cells:
+                seen_cells.add(r.cell)
+                related.append(_place(report, r.cell, r.line, lang, r.line, context=0))
         evidence = [Evidence(e.message(lang), _evidence_place(report, e, lang)) for f in fs for e in f.evidence]
         remark = Remark(
             id=f"remark-{i}",

@@ -103,7 +103,10 @@ def _review(console, rv, color: bool) -> None:
             for p in r.also:
                 _code(console, p.lines, color, indent=6)
         if r.related:
-            _para(console, f"{L['related']}: " + "; ".join(p.label for p in r.related), style="dim")
+            _para(console, f"{L['related']}:", style="dim")
+            for p in r.related:
+                _para(console, p.label, indent=6, style="dim")
+                _code(console, p.lines, color, indent=6)
         _para(console, f"{L['fix']}: {r.fix}", style="green" if color else None)
         if r.corrected:
             _para(console, f"{L['corrected']}:")
