@@ -166,7 +166,7 @@ class Semantics:
                 f = v.arg("map_func")
                 fa = self.func_augments(f)
                 if fa.value:
-                    fa = Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:120], v),) + fa.evidence)
+                    fa = Answer(True, (self._ev(v.site, v, 120),) + fa.evidence)
                 return Answer.combine(self.augments(v.origin, depth + 1), fa)
             return UNSURE
         if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
@@ -190,8 +190,12 @@ class Semantics:
         if isinstance(v, Seq):
             return Answer.combine(*(self._operand(i, depth + 1) for i in v.items)) if v.complete else UNSURE
         if isinstance(v, Obj) and v.kind == "call" and apis.is_random_call(v.api or ""):
-            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+            return Answer(True, (self._ev(v.site, v),))
         return self.augments(v, depth + 1)
+
+    def _ev(self, site: Site, owner: Obj | None = None, max_len: int = 80) -> Evidence:
+        """Evidence at a site, quoting the student's own code there."""
+        return Evidence(site, _src(site.node, site.cell, self.sources)[:max_len], owner)
 
     def _custom_dataset_augments(self, obj: Obj) -> Answer:
         """A Dataset class written in the notebook: its transform arguments and its own random calls."""
@@ -252,7 +256,7 @@ class Semantics:
                 return self.transform_augments(children, depth + 1)
             if short in apis.ALBU_DETERMINISTIC:
                 return NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+            return Answer(True, (self._ev(v.site, v),))
         if api.startswith("torchvision.transforms."):
             if short in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
                 children = v.args.get("transforms", v.args.get("#0"))
@@ -264,18 +268,18 @@ class Semantics:
             if short.startswith("Random") or short in ("ColorJitter", "GaussianBlur", "AutoAugment",
                                                         "RandAugment", "TrivialAugmentWide", "AugMix",
                                                         "ElasticTransform"):
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+                return Answer(True, (self._ev(v.site, v),))
             return UNSURE
         if api.startswith("imgaug."):
             if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
                 children = v.args.get("children", v.args.get("#0"))
                 return self.transform_augments(children, depth + 1) if children is not None else NO
-            return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+            return Answer(True, (self._ev(v.site, v),))
         if api in ("keras.Sequential",):
             return self.transform_augments(v.arg("layers"), depth + 1)
         if api.startswith("keras.layers."):
             if short in apis.KERAS_RANDOM_LAYERS:
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+                return Answer(True, (self._ev(v.site, v),))
             return NO
         return UNSURE
 
@@ -300,14 +304,14 @@ class Semantics:
         ev: list[Evidence] = []
         for rec in self.facts.calls_in(f):
             if apis.is_random_call(rec.name):
-                ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell, self.sources)[:80]))
+                ev.append(self._ev(rec.site))
             elif rec.name == "()" and isinstance(rec.callee, Obj):
                 training = rec.args.get("training")
                 if isinstance(training, Const) and training.value is False:
                     continue
                 ta = self.transform_augments(rec.callee)
                 if ta.value:
-                    ev.append(Evidence(rec.site, _src(rec.site.node, rec.site.cell, self.sources)[:80], rec.callee))
+                    ev.append(self._ev(rec.site, rec.callee))
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
         return ans
@@ -350,7 +354,7 @@ class Semantics:
         if v.kind == "binop":
             right = v.args.get("right")
             if (v.api == "div" and is_255(right)) or (v.api == "mul" and is_unit_scale(right)):
-                return Answer(True, (Evidence(v.site, _src(v.site.node, v.site.cell, self.sources)[:80], v),))
+                return Answer(True, (self._ev(v.site, v),))
             return UNSURE
         return UNSURE
 
@@ -370,16 +374,15 @@ class Semantics:
             if obj.kind == "binop":
                 right = obj.args.get("right")
                 if (obj.api == "div" and is_255(right)) or (obj.api == "mul" and is_unit_scale(right)):
-                    ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
+                    ev.append(self._ev(obj.site, obj))
             elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
-                ev.append(Evidence(obj.site, _src(obj.site.node, obj.site.cell, self.sources)[:80], obj))
+                ev.append(self._ev(obj.site, obj))
             elif obj.kind == "apply" and isinstance(obj.callee, Obj):
                 # a Rescaling(1/255) layer applied, or a Sequential that contains one
                 layers = [obj.callee] + (self.model_parts(obj.callee) if obj.callee.api == "keras.Sequential" else [])
                 for layer in layers:
                     if self.is_unit_rescaling_layer(layer):
-                        ev.append(Evidence(layer.site, _src(layer.site.node, layer.site.cell, self.sources)[:80],
-                                           layer))
+                        ev.append(self._ev(layer.site, layer))
                         break
         ans = Answer(True, tuple(ev)) if ev else NO
         self._func_cache[key] = ans
