@@ -46,6 +46,30 @@ class Program:
     def shell_commands(self) -> list[tuple[int, ShellCommand]]:
         return [(c.index, cmd) for c in self.cells for cmd in c.masked.shell]
 
+    @property
+    def source(self) -> str:
+        """All analysed code cells as one program text (IPython masked), in cell order."""
+        return "\n".join(c.masked.source for c in self.cells if c.tree is not None)
+
+    def line_map(self) -> list[tuple[int, int]]:
+        """Program line n (1-based) -> (cell index, line in cell) is `line_map()[n - 1]`."""
+        out: list[tuple[int, int]] = []
+        for c in self.cells:
+            if c.tree is not None:
+                out.extend((c.index, k) for k in range(1, c.masked.source.count("\n") + 2))
+        return out
+
+    def program_line(self, cell: int, line: int) -> int | None:
+        """The line of `source` that holds `line` of `cell` (inverse of `line_map`)."""
+        n = 0
+        for c in self.cells:
+            if c.tree is None:
+                continue
+            if c.index == cell:
+                return n + line
+            n += c.masked.source.count("\n") + 1
+        return None
+
     def source_lines(self, index: int) -> list[str]:
         if 0 <= index < len(self.notebook.cells):
             return self.notebook.cells[index].source.split("\n")

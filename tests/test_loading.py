@@ -141,3 +141,22 @@ def test_a_notebook_in_another_language_is_not_reviewed(tmp_path):
     report = review_path(p)
     assert report.unreadable and "not a Python notebook" in report.errors[0].message
     assert report.findings == []
+
+
+def test_program_line_map_round_trips(tmp_path):
+    from nbreview.notebook import load as load_nb
+    from nbreview.program import build
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), nbformat.v4.new_code_cell("%matplotlib inline\nimport os"),
+                nbformat.v4.new_code_cell("print 'py2'"), nbformat.v4.new_code_cell("x = 1\n\ny = x + 1")]
+    p = tmp_path / "m.ipynb"
+    nbformat.write(nb, str(p))
+    prog = build(load_nb(p))
+    lines = prog.source.split("\n")
+    mapping = prog.line_map()
+    assert len(lines) == len(mapping) == 5  # the unparseable cell is not part of the program
+    assert mapping[0] == (1, 1) and mapping[2] == (3, 1) and mapping[4] == (3, 3)
+    assert lines[prog.program_line(3, 3) - 1] == "y = x + 1"
+    for n, (cell, line) in enumerate(mapping, 1):
+        assert prog.program_line(cell, line) == n
