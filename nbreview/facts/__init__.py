@@ -121,10 +121,18 @@ def analyse(program: Program) -> Facts:
 
 
 def _first_names(interp: Interpreter) -> dict[int, str]:
+    import ast
+
     names: dict[int, str] = {}
     for _site, name, value in interp.assignments:
         if isinstance(value, Obj) and value.id not in names:
             names[value.id] = name
+    for site, _base, _attr, value in interp.attr_sets:  # `self.base = EfficientNetB0(...)`
+        if isinstance(value, Obj) and value.id not in names and isinstance(site.node, ast.Assign):
+            try:
+                names[value.id] = ast.unparse(site.node.targets[0])
+            except Exception:
+                continue
     return names
 
 

@@ -633,6 +633,13 @@ class Interpreter:
             self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
             if init is not None and self._depth < MAX_DEPTH:
                 self.call_func(init, [obj] + positional, keywords, ctx)
+            forward = callee.methods.get("call") or callee.methods.get("forward")
+            if forward is not None and _is_network_class(callee) and self._depth < MAX_DEPTH:
+                # a Keras / PyTorch model class: follow its forward pass with this very object as
+                # `self`, so that the layers it applies (and in which order) are known
+                nargs = max(0, _arity(forward) - 2)
+                self.call_func(forward, [obj, Obj("call", "keras.Input", site)] + [UNKNOWN] * nargs, {},
+                               _Ctx(ctx.cell, (), ctx.funcs, ctx.uncalled, ctx.contexts))
             return obj
 
         if isinstance(callee, Ref):
@@ -869,6 +876,15 @@ def _objects_in(v: Value, depth: int = 0) -> list[Obj]:
     if depth < 3 and isinstance(v, Dict):
         return [o for item in v.items.values() for o in _objects_in(item, depth + 1)]
     return []
+
+
+NETWORK_BASES = ("keras.Model", "keras.layers.Layer", "keras.models.Model", "torch.nn.Module",
+                 "torch.nn.modules.module.Module")
+
+
+def _is_network_class(cls: Class) -> bool:
+    return any(isinstance(b, Ref) and b.qname in NETWORK_BASES for b in cls.bases) or any(
+        isinstance(b, Class) and _is_network_class(b) for b in cls.bases)
 
 
 def _arity(func: Func) -> int:

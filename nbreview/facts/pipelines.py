@@ -426,6 +426,11 @@ class Semantics:
                     walk(v.arg("outputs"), d + 1)
                 elif api == "keras.Input":
                     return
+                elif api.startswith("notebook.") and isinstance(v.callee, Class):
+                    # a model class of the notebook: the layers it keeps as attributes
+                    add(v)
+                    for history in v.attrs.values():
+                        walk(history[-1][1], d + 1)
                 else:
                     add(v)
             elif v.kind == "apply":
