@@ -11,7 +11,9 @@ from . import Hit, rule
 
 # methods that pass a model through unchanged (`model.to(device).eval()`)
 _MODEL_PASSTHROUGH = ("to", "cuda", "cpu", "eval", "float", "half", "double")
-_TRAINING_METHODS = ("backward", "fit", "fit_generator", "train_on_batch", "train")
+# calls that show a loop trains (so it is not a TTA loop): Keras, custom GradientTape loops, PyTorch
+_TRAINING_METHODS = ("backward", "fit", "fit_generator", "train_on_batch", "train", "apply_gradients", "gradient",
+                     "zero_grad", "minimize", "step")
 
 
 def _names(node: ast.AST | None) -> set[str]:
@@ -34,9 +36,28 @@ def _repeat_loop(facts: Facts, loop: Loop) -> bool:
 def _training_loops(facts: Facts) -> set[Loop]:
     cached = facts.__dict__.get("_training_loops")
     if cached is None:
-        cached = {lp for c in facts.calls if c.method in _TRAINING_METHODS for lp in c.site.loops}
+        cached = {lp for c in facts.calls if _trains(c) for lp in c.site.loops}
         facts.__dict__["_training_loops"] = cached
     return cached
+
+
+def _trains(c: CallRecord) -> bool:
+    training = c.args.get("training")
+    return c.method in _TRAINING_METHODS or (c.name == "()" and isinstance(training, Const) and training.value is True)
+
+
+def frozen_by_cache(data: Value | None) -> bool:
+    """`ds.map(random_aug).cache()`: the first pass fills the cache, later passes replay it."""
+    node = data
+    for _ in range(40):
+        if not isinstance(node, Obj) or node.kind != "method":
+            return False
+        if node.api == "cache":
+            return True
+        if node.api == "map":
+            return False  # a map after any cache runs again on every pass
+        node = node.origin
+    return False
 
 
 def _invariant(data: Value | None, names: set[str], loop: Loop) -> bool:
@@ -135,7 +156,7 @@ def check(facts: Facts) -> Iterator[Hit]:
         if not isinstance(data, Obj):
             continue
         ans = facts.augments(data)
-        if ans.value is not False or rec.site.key in seen:
+        if (ans.value is not False and not (ans.value and frozen_by_cache(data))) or rec.site.key in seen:
             continue
         seen.add(rec.site.key)
         source = data.origin if data.kind == "method" and data.api in apis.FLOW_METHODS else None

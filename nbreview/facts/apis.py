@@ -195,7 +195,19 @@ RANDOM_CALL_PREFIXES = (
 )
 
 
-def is_random_call(qname: str) -> bool:
+def is_random_call(qname: str, args: dict | None = None) -> bool:
+    """A call that draws random numbers. A stateless op with a constant seed does not: it gives the
+    same result every time."""
+    if qname.startswith(("tensorflow.image.stateless_random_", "tensorflow.random.stateless_")) and args:
+        from .values import Const
+
+        seed = args.get("seed")
+        if isinstance(seed, Const):
+            return False
+    return _is_random_name(qname)
+
+
+def _is_random_name(qname: str) -> bool:
     return qname.startswith(RANDOM_CALL_PREFIXES) and qname not in ("random.seed", "numpy.random.seed",
                                                                    "tensorflow.random.set_seed")
 

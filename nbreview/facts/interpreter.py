@@ -524,6 +524,9 @@ class Interpreter:
         return UNKNOWN
 
     def _comprehension(self, e: ast.AST, elts: list[ast.expr], frame: Frame, ctx: _Ctx) -> Value:
+        unrolled = self._unroll(e, elts, frame, ctx)
+        if unrolled is not None:
+            return unrolled
         inner_frame = Frame({}, frame)
         loops = ctx.loops
         for gen in e.generators:  # type: ignore[attr-defined]
@@ -540,6 +543,28 @@ class Interpreter:
         values = [self.eval(x, inner_frame, inner) for x in elts]
         return Obj("comprehension", e.__class__.__name__, ctx.site(e), args={"element": values[-1]},
                    origin=values[-1])
+
+    def _unroll(self, e: ast.AST, elts: list[ast.expr], frame: Frame, ctx: _Ctx) -> Value | None:
+        """`(f(ds) for ds in (train_ds, val_ds))`: over a short literal sequence of different
+        objects, evaluate the element once per item, so that unpacking the result is exact."""
+        gens = e.generators  # type: ignore[attr-defined]
+        if len(gens) != 1 or gens[0].ifs or len(elts) != 1:
+            return None
+        gen = gens[0]
+        if not isinstance(gen.iter, (ast.Tuple, ast.List)) or not 2 <= len(gen.iter.elts) <= 8:
+            return None
+        over = self.eval(gen.iter, frame, ctx)
+        if not isinstance(over, Seq) or not over.complete:
+            return None
+        loop = Loop(e, ctx.cell, e.lineno, "comprehension", len(over.items),  # type: ignore[attr-defined]
+                    frozenset(_names(gen.target)), frozenset(), over)
+        inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
+        values = []
+        for item in over.items:
+            inner_frame = Frame({}, frame)
+            self.assign(gen.target, item, inner_frame, ctx, e, record=False)
+            values.append(self.eval(elts[0], inner_frame, inner))
+        return Seq(values, "tuple", True, ctx.site(e))
 
     def eval_ListComp(self, e, frame, ctx):
         return self._comprehension(e, [e.elt], frame, ctx)

@@ -303,7 +303,7 @@ class Semantics:
         self._func_cache[key] = UNSURE  # recursion guard
         ev: list[Evidence] = []
         for rec in self.facts.calls_in(f):
-            if apis.is_random_call(rec.name):
+            if apis.is_random_call(rec.name, rec.args):
                 ev.append(self._ev(rec.site))
             elif rec.name == "()" and isinstance(rec.callee, Obj):
                 training = rec.args.get("training")
