@@ -164,6 +164,11 @@ EFFICIENTNET_V2 = re.compile(r"^keras\.applications\.EfficientNetV2(B[0-3]|S|M|L
 LEGACY_EFFICIENTNET = re.compile(r"^efficientnet\.(tfkeras|keras|model)\.EfficientNet")
 
 KERAS_APPLICATION = re.compile(r"^keras\.applications\.[A-Z]\w+$")
+# the model constructors `from keras.applications import *` brings
+KERAS_APPLICATION_NAME = re.compile(
+    r"^(Xception|VGG1[69]|ResNet(50|101|152)(V2)?|ResNetRS\d+|Inception(V3|ResNetV2)|MobileNet(V2|V3Small|V3Large)?"
+    r"|DenseNet(121|169|201)|NASNet(Mobile|Large)|EfficientNet(B[0-7]|V2(B[0-3]|S|M|L))|ConvNeXt\w+"
+    r"|RegNet[XY]\d+\w*)$")
 
 KERAS_RANDOM_LAYERS = frozenset(
     "RandomFlip RandomRotation RandomZoom RandomTranslation RandomContrast RandomBrightness RandomCrop "

@@ -322,8 +322,8 @@ class Interpreter:
             return v
         for module in reversed(self.star_imports):
             if e.id in apis.STAR_EXPORTS.get(module, ()) or (
-                module == "keras.applications" and e.id[:1].isupper()
-            ) or (module == "keras.layers" and e.id[:1].isupper()):
+                module == "keras.applications" and apis.KERAS_APPLICATION_NAME.match(e.id)
+            ) or (module == "keras.layers" and e.id[:1].isupper() and not apis.KERAS_APPLICATION_NAME.match(e.id)):
                 return Ref(apis.normalize(f"{module}.{e.id}"))
         if e.id in _BUILTIN_NAMES:
             return Ref("builtins." + e.id)
