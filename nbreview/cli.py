@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .model import SEVERITY_RANK
 
 app = typer.Typer(
     name="nbreview",
@@ -20,7 +21,6 @@ app = typer.Typer(
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FAIL_LEVELS = ("error", "warning", "advice", "never")
-SEVERITY_ORDER = {"error": 0, "warning": 1, "advice": 2}
 
 
 def _version(value: bool) -> None:
@@ -177,8 +177,8 @@ def exit_code(run, fail_on: str) -> int:
     if not run.notebooks:
         return EXIT_ERROR
     if fail_on != "never":
-        limit = SEVERITY_ORDER[fail_on]
-        if any(SEVERITY_ORDER.get(f.severity, 2) <= limit for f in run.findings):
+        limit = SEVERITY_RANK[fail_on]
+        if any(SEVERITY_RANK.get(f.severity, 2) <= limit for f in run.findings):
             return EXIT_FINDINGS
     if any(nb.unreadable for nb in run.notebooks):
         return EXIT_ERROR

@@ -147,21 +147,10 @@ def name_of(facts: Facts, v: Value | None) -> str | None:
 
 
 def source_of(facts: Facts, site: Site, max_len: int = 100) -> str:
-    """The student's own text at a site (first line of it, trimmed)."""
-    import ast
+    """The student's own text at a site (on one line, trimmed)."""
+    from .pipelines import _src
 
-    node = site.node
-    lines = facts.program.source_lines(site.cell)
-    try:
-        seg = ast.get_source_segment("\n".join(lines), node)  # positions are those of the cell
-    except Exception:
-        seg = None
-    if not seg:
-        try:
-            seg = ast.unparse(node)
-        except Exception:
-            seg = ""
-    seg = " ".join(part.strip() for part in seg.splitlines())
+    seg = _src(site.node, site.cell, facts.sem.sources)
     return seg if len(seg) <= max_len else seg[: max_len - 1] + "…"
 
 
