@@ -39,20 +39,45 @@ class Options:
         return (info.options if info else {}).get(key, default)
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
-    """Notebook files under the given paths, sorted; (path, error) for paths that do not exist."""
+def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, NotebookError | None]]:
+    """Notebook files under the given paths, sorted; (path, error) for a path that does not exist
+    and for a folder that cannot be listed. Symbolic links to folders are not followed."""
+    seen: set[str] = set()
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            found = []
-            for root, dirs, files in os.walk(path):
+        if str(path) in seen:
+            continue
+        seen.add(str(path))
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if is_dir:
+            found: list[tuple[Path, NotebookError | None]] = []
+
+            def unlisted(exc: OSError) -> None:
+                from .messages import os_reason
+
+                where = Path(exc.filename) if exc.filename else path
+                found.append((where, NotebookError.of("cannot_list", **os_reason(exc))))
+
+            for root, dirs, files in os.walk(path, onerror=unlisted):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                found.extend(Path(root) / f for f in files if f.endswith(".ipynb"))
-            yield from ((f, None) for f in sorted(found))
-        elif path.exists():
+                found.extend((Path(root) / f, None) for f in files if f.endswith(".ipynb"))
+            yield from sorted(found, key=lambda item: item[0])
+        elif _exists(path):
             yield path, None
         else:
-            yield path, "no such file or directory"
+            yield path, NotebookError.of("missing")
+
+
+def _exists(path: Path) -> bool:
+    """True for anything at the path, a broken or looping symbolic link included (its read says why)."""
+    try:
+        os.lstat(path)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookReport:
@@ -67,13 +92,16 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
                     for c in nb.cells]
     if nb.kernel:
         report.meta["kernel"] = nb.kernel
+    report.errors.extend(nb.notes)
     if nb.language and nb.language.lower() not in PYTHON_LANGUAGES:
-        report.errors.append(NotebookError(f"not a Python notebook (kernel language: {nb.language}); "
-                                           "nbreview reviews Python notebooks only", None))
+        report.errors.append(NotebookError.of("not_python", language=nb.language[:80]))
         return report
     program = build(nb)
     report.errors.extend(program.errors)
     facts = analyse(program)
+    if facts.interp.stopped_in is not None:
+        report.errors.append(NotebookError.of("budget", facts.interp.stopped_in, None, "note",
+                                              cell=facts.interp.stopped_in + 1))
     report.framework = facts.framework
     rules = cat.catalog()
     seen: set[tuple[str, int, int, int]] = set()
@@ -84,7 +112,7 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
         try:
             hits = list(fn(facts))
         except Exception as exc:  # a rule bug must not lose the other rules' findings
-            report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
+            report.errors.append(NotebookError.of("rule_error", None, None, "note", rule=slug, error=_short(exc)))
             continue
         for hit in hits:
             key = (slug, *hit.site.key)
@@ -116,8 +144,7 @@ def _mentor_notes(nb: Notebook, facts, report: NotebookReport, options: Options)
         found = assess(facts)
         attach(nb, facts, report.findings)
     except Exception as exc:  # never lose the findings to a bug here
-        report.errors.append(NotebookError(f"internal error in the praise/checklist analysis: {exc!r}", None,
-                                           kind="note"))
+        report.errors.append(NotebookError.of("praise_error", None, None, "note", error=_short(exc)))
         return
     rules = cat.catalog()
     for marks, target in ((found.praise, report.praise), (found.questions, report.questions)):
@@ -171,11 +198,17 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
     )
 
 
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:300]
+
+
 def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None,
                 resolver: Resolver | None = None) -> NotebookReport:
     """Review one file; an unreadable file becomes a report with one error (cell None).
 
-    The nearest configuration file applies (ConfigError propagates: the run cannot go on)."""
+    The nearest configuration file applies (ConfigError propagates: the caller decides whether
+    a broken configuration stops the run or only this notebook, see nbreview.batch)."""
     options = options or Options()
     if options.use_config or options.config_file is not None:
         resolver = resolver or Resolver(options.config_file)
@@ -183,23 +216,27 @@ def review_path(path: str | Path, options: Options | None = None, data: bytes | 
     try:
         nb = load(path, data)
     except NotebookReadError as exc:
-        return NotebookReport(path=str(path), errors=[NotebookError(str(exc), None)])
+        return NotebookReport(path=str(path), errors=[exc.error()])
+    except MemoryError:
+        return NotebookReport(path=str(path), errors=[NotebookError.of("json_too_deep")])
     try:
         return review_notebook(nb, options)
     except RecursionError:
-        return NotebookReport(path=str(path), errors=[NotebookError("code too deeply nested to analyse", None)])
+        return NotebookReport(path=str(path), errors=[NotebookError.of("too_nested")])
     except Exception as exc:  # never lose a batch to one notebook
-        return NotebookReport(path=str(path), errors=[NotebookError(f"internal error: {exc!r}", None)])
+        return NotebookReport(path=str(path), errors=[NotebookError.of("internal_error", error=_short(exc))])
 
 
 def review_paths(paths: Iterable[str | Path], options: Options | None = None,
                  progress: Callable[[Path], None] | None = None) -> RunReport:
+    """Review every notebook under `paths`, in order, in this process (see nbreview.batch for the
+    parallel, streaming run of the command line)."""
     reports = []
     options = options or Options()
     resolver = Resolver(options.config_file) if options.use_config or options.config_file else None
     for path, error in discover(paths):
         if error:
-            reports.append(NotebookReport(path=str(path), errors=[NotebookError(error, None)]))
+            reports.append(NotebookReport(path=str(path), errors=[error]))
             continue
         reports.append(review_path(path, options, resolver=resolver))
         if progress:

@@ -184,9 +184,9 @@ def build_review(report: NotebookReport, lang: str = "ru") -> Review:
     checklist = [Task(c.task, titles.get(c.task, c.task), c.done,
                       _place(report, c.cell, 1, lang, quote=False) if c.cell is not None else None)
                  for c in report.checklist]
-    errors = [e.message for e in report.errors if e.cell is None]
-    notes = [f"{cell_label(e.cell, _ec(report, e.cell), lang)}: {e.message}" for e in report.errors
-             if e.cell is not None]
+    errors = [e.text(lang) for e in report.errors if e.cell is None and e.kind == "error"]
+    notes = [f"{cell_label(e.cell, _ec(report, e.cell), lang)}: {e.text(lang)}" if e.cell is not None else e.text(lang)
+             for e in report.errors if e.cell is not None or e.kind != "error"]
     seen_rules = list(dict.fromkeys(r.rule for r in remarks))
     pages = [_rule_page(rules[s], lang) for s in seen_rules if s in rules]
     unreadable = report.unreadable and not report.cells
@@ -205,7 +205,7 @@ def build_review(report: NotebookReport, lang: str = "ru") -> Review:
         notes=notes,
         rules=pages,
         counts=counts,
-        summary=summary_line(counts, lang),
+        summary=summary_line(counts, lang, unreadable),
         kernel=report.meta.get("kernel"),
         unreadable=unreadable,
         report=report,
@@ -354,7 +354,10 @@ def same_in(places: list[Place], lang: str) -> str:
     return f"The same in {where} {join_numbers(cells, lang)}{extra}."
 
 
-def summary_line(counts: dict[str, int], lang: str) -> str:
+def summary_line(counts: dict[str, int], lang: str, unreadable: bool = False) -> str:
+    """"3 замечания (1 ошибка, 2 совета)"; for a file that could not be read, says so instead of "0"."""
+    if unreadable:
+        return LABELS[lang if lang in LABELS else "en"]["unreadable"]
     total = sum(counts.values())
     parts = [count(n, s, lang) for s, n in counts.items() if n]
     head = count(total, "finding", lang)
@@ -377,7 +380,7 @@ def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], l
             unreadable: bool, praised: bool) -> str:
     errors, total = counts["error"], sum(counts.values())
     if unreadable:
-        msg = next((e.message for e in report.errors if e.cell is None), "")
+        msg = next((e.text(lang) for e in report.errors if e.cell is None and e.kind == "error"), "")
         return (f"Файл не удалось прочитать как ноутбук: {msg}." if lang == "ru"
                 else f"The file could not be read as a notebook: {msg}.")
     where = "; ".join(f"{_lower_first(_short_title(r))} ({r.place.label})" for r in top)

@@ -99,17 +99,38 @@ class ChecklistItem:
 
 @dataclass
 class NotebookError:
-    """A problem that kept part (cell set) or all (cell None) of a notebook from review."""
+    """A problem that kept part (cell set) or all (cell None) of a notebook from review.
 
-    message: str
+    `code` and `params` name a message of nbreview.messages, rendered in the review's language
+    by `text(lang)`; `message` is its English text (or a free text when there is no code)."""
+
+    message: str = ""
     cell: int | None = None
     line: int | None = None
     kind: str = "error"  # "error" for unreadable files, "note" for a skipped cell
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"cell": self.cell, "message": self.message}
+    @classmethod
+    def of(cls, code: str, cell: int | None = None, line: int | None = None, kind: str = "error", /,
+           **params: Any) -> "NotebookError":
+        from .messages import render
+
+        return cls(render(code, params, "en"), cell, line, kind, code, params)
+
+    def text(self, lang: str = "en") -> str:
+        if not self.code:
+            return self.message
+        from .messages import render
+
+        return render(self.code, self.params, lang)
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {"cell": self.cell, "message": self.text(lang)}
         if self.line is not None:
             out["line"] = self.line
+        if self.code:
+            out["code"] = self.code
         return out
 
 

@@ -157,9 +157,9 @@ def render(run: RunReport, ctx: RenderContext) -> str:
         for e in nb.errors:
             if e.cell is None:
                 items.append(((-1, 0, path), "error",
-                              command("error", f"{L['unreadable']}: {e.message}", file=path, title="nbreview")))
+                              command("error", f"{L['unreadable']}: {e.text(lang)}", file=path, title="nbreview")))
             else:
-                msg = f"{cell_name(e.cell, None, lang)}: {e.message}"
+                msg = f"{cell_name(e.cell, None, lang)}: {e.text(lang)}"
                 items.append(((9, 0, path, e.cell, e.line or 0), "notice",
                               command("notice", msg, file=path, line=stored.file_line(nb.path, e.cell, e.line),
                                       title=f"nbreview {L['note']}")))

@@ -39,7 +39,7 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
         "praise": [{"rule": p.rule, "cell": p.location.cell, "line": p.location.line, "message": p.message(lang)}
                    for p in nb.praise],
         "checklist": [{"task": c.task, "done": c.done, "cell": c.cell} for c in nb.checklist],
-        "errors": [e.to_json() for e in nb.errors],
+        "errors": [e.to_json(lang) for e in nb.errors],
     }
 
 

@@ -115,8 +115,8 @@ def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
                 where_note["region"] = {"startLine": file_line}
             note: dict[str, Any] = {
                 "level": "error" if e.cell is None else "note",
-                "message": {"text": e.message if e.cell is None
-                            else f"{cell_name(e.cell, None, lang)}: {e.message}"},
+                "message": {"text": e.text(lang) if e.cell is None
+                            else f"{cell_name(e.cell, None, lang)}: {e.text(lang)}"},
                 "locations": [{"physicalLocation": where_note}],
             }
             notifications.append(note)
