@@ -61,7 +61,8 @@ class Notebook:
     kernel: str | None = None  # the kernelspec's display name, as Jupyter shows it
     raw_text: str = field(default="", repr=False)
     notes: list[NotebookError] = field(default_factory=list)  # what was repaired while reading
-    _positions: list[list[int]] | None = field(default=None, repr=False)
+    _offsets: list[tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
+    _positions: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     @property
     def code_cells(self) -> list[Cell]:
@@ -69,10 +70,12 @@ class Notebook:
 
     def file_line(self, cell: int, line: int) -> int | None:
         """Physical line of the stored file that holds source line `line` (1-based) of `cell`."""
-        if self._positions is None:  # computed on first use: only notebooks with findings pay
-            self._positions = source_positions(self.raw_text, self.nbformat)
-        if not 0 <= cell < len(self._positions):
+        if self._offsets is None:  # computed on first use: only notebooks with findings pay
+            self._offsets = cell_offsets(self.raw_text)
+        if not 0 <= cell < len(self._offsets):
             return None
+        if cell not in self._positions:  # and only for the cells with findings
+            self._positions[cell] = cell_source_lines(self.raw_text, *self._offsets[cell])
         lines = self._positions[cell]
         if 1 <= line <= len(lines):
             return lines[line - 1]
@@ -465,29 +468,48 @@ def _cell_lines(w: _Walker, lines: _Lines, keys: tuple[str, ...]) -> list[int]:
     return out
 
 
-def _cells(w: _Walker, lines: _Lines, keys: tuple[str, ...], out: list[list[int]]) -> None:
-    if w.ws() != "[":
-        return
-    for _ in w.items():
-        out.append(_cell_lines(w, lines, keys))
+def cell_offsets(text: str) -> list[tuple[int, tuple[str, ...]]]:
+    """Where each cell object starts in the stored text (nbformat-4 order), and its source keys.
+    Every cell is skipped whole by the C scanner; a cell's lines are read only when asked for."""
+    w = _Walker(text)
+    out: list[tuple[int, tuple[str, ...]]] = []
 
+    def cells(keys: tuple[str, ...]) -> None:
+        if w.ws() != "[":
+            return
+        for _ in w.items():
+            out.append((w.i, keys))
 
-def source_positions(text: str, major: int = 4) -> list[list[int]]:
-    """For each cell (in nbformat-4 order), the file line of each of its source lines."""
-    w = _Walker(text[1:] if text.startswith("\ufeff") else text)
-    lines = _Lines(w.text)
-    out: list[list[int]] = []
     try:
         for key in w.members():
             if key == "cells":
-                _cells(w, lines, ("source",), out)
+                cells(("source",))
             elif key == "worksheets" and w.ws() == "[":
                 for _ in w.items():
                     if w.ws() != "{":
                         continue
                     for wkey in w.members():
                         if wkey == "cells":
-                            _cells(w, lines, ("source", "input"), out)
+                            cells(("source", "input"))
     except (ValueError, IndexError, RecursionError):
-        return out
+        pass
     return out
+
+
+def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",)) -> list[int]:
+    """The file line of each source line of the cell object at `offset`."""
+    w = _Walker(text)
+    w.i = offset
+    lines = _Lines(text)
+    try:
+        lines.at(offset)
+        return _cell_lines(w, lines, keys)
+    except (ValueError, IndexError, RecursionError):
+        return []
+
+
+def source_positions(text: str, major: int = 4) -> list[list[int]]:
+    """For each cell (in nbformat-4 order), the file line of each of its source lines."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return [cell_source_lines(text, offset, keys) for offset, keys in cell_offsets(text)]

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..program import segment
 from . import apis
 from .values import Class, Const, Dict, Func, Obj, Ref, Seq, Site, Value
 
@@ -56,7 +57,7 @@ def _src(node: ast.AST | None, cell: int | None = None, sources: dict[int, str] 
         return ""
     if sources is not None and cell in sources:
         try:
-            seg = ast.get_source_segment(sources[cell], node)
+            seg = segment(sources[cell], node)  # ast.get_source_segment, without re-splitting the source
         except Exception:
             seg = None
         if seg:
