@@ -16,6 +16,15 @@ def corrected_lines(rule: str, source: str, line: int, end_line: int) -> list[st
     """The lines `line..end_line` of the cell after the fix, or None when there is no safe rewrite."""
     if rule not in SUPPORTED:
         return None
+    from .quickfix import UNHANDLED, corrected_lines as quick
+
+    fast = quick(rule, mask(source).source, source, line, end_line)  # the usual shapes, without libcst
+    if fast is not UNHANDLED:
+        return fast
+    return _with_libcst(rule, source, line, end_line)
+
+
+def _with_libcst(rule: str, source: str, line: int, end_line: int) -> list[str] | None:
     try:
         import libcst as cst
         from libcst.metadata import MetadataWrapper, PositionProvider

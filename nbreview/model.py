@@ -182,3 +182,34 @@ class RunReport:
     @property
     def findings(self) -> list[Finding]:
         return [f for nb in self.notebooks for f in nb.findings]
+
+
+@dataclass
+class NotebookSummary:
+    """What the end of a run needs of a notebook once its report is written: counts, not content.
+
+    A batch keeps these, never the reports: memory does not grow with the number of notebooks."""
+
+    path: str
+    counts: dict[str, int]  # findings by severity
+    by_rule: dict[str, int]
+    rule_severity: dict[str, str]  # the severity of each rule's first finding
+    unreadable: bool
+    cells: int
+    baseline_removed: int = 0
+    baseline_entries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values())
+
+
+def summarize(nb: NotebookReport) -> NotebookSummary:
+    counts = {s: 0 for s in SEVERITIES}
+    by_rule: dict[str, int] = {}
+    severity: dict[str, str] = {}
+    for f in nb.findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        severity.setdefault(f.rule, f.severity)
+    return NotebookSummary(nb.path, counts, by_rule, severity, nb.unreadable, len(nb.cells))
