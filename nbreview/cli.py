@@ -60,11 +60,12 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
               select: Optional[List[str]] = None, ignore: Optional[List[str]] = None,
               fail_on: Optional[str] = None, output: Optional[Path] = None, color: Optional[bool] = None,
               baseline: Optional[Path] = None, write_baseline: Optional[Path] = None,
-              config: Optional[Path] = None, isolated: bool = False, jobs: Optional[int] = None) -> int:
+              config: Optional[Path] = None, isolated: bool = False, jobs: Optional[int] = None,
+              suppressions: bool = True) -> int:
     """`nbreview check`; returns the exit status."""
     try:
         return _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline,
-                      config, isolated, jobs)
+                      config, isolated, jobs, suppressions)
     except _Fail as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -74,7 +75,7 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
 
 
 def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline, config,
-           isolated, jobs) -> int:
+           isolated, jobs, suppressions) -> int:
     from .config import ConfigError
     from .engine import Options, discover
 
@@ -95,7 +96,7 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
     _check_slugs(ignored, "--ignore")
 
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
-                      use_config=not isolated, config_file=None if isolated else config)
+                      use_config=not isolated, config_file=None if isolated else config, suppressions=suppressions)
     items = list(discover(paths))
     if not items:
         raise _Fail("no notebooks (*.ipynb) found under: " + ", ".join(shown(p) for p in paths))
@@ -356,6 +357,7 @@ FAST_OPTIONS: dict[str, str] = {  # option -> parameter of run_check (each takes
 }
 FAST_FLAGS: dict[str, tuple[str, bool]] = {
     "--color": ("color", True), "--no-color": ("color", False), "--isolated": ("isolated", True),
+    "--no-suppressions": ("suppressions", False),
 }
 _MULTIPLE = {"select", "ignore"}
 _PATHS = {"output", "baseline", "write_baseline", "config"}
@@ -526,12 +528,14 @@ def _build_app():
         jobs: Optional[int] = typer.Option(None, "--jobs", "-j",
                                            help="Review with this many processes (default: every processor "
                                                 "available; 1: in this process). The output is the same."),
+        no_suppressions: bool = typer.Option(False, "--no-suppressions",
+                                             help="Ignore `# nbreview: ignore[...]` comments in the notebooks."),
     ) -> None:
         """Review notebooks statically (the student's code is never run).
 
         Put `--` before file names that may start with `-` (as the GitHub Action does)."""
         raise typer.Exit(run_check(paths, format, lang, select, ignore, fail_on, output, color, baseline,
-                                   write_baseline, config, isolated, jobs))
+                                   write_baseline, config, isolated, jobs, not no_suppressions))
 
     @app.command("rules")
     def rules_cmd(lang: str = typer.Option("ru", "--lang", help="ru | en")) -> None:
