@@ -40,6 +40,7 @@ def shown(value: Any) -> str:
 
 
 def _err(message: str) -> None:
+    message = shown(message)  # names inside it come from the file system: one line, no control characters
     try:
         sys.stderr.write(f"nbreview: {message}\n")
         sys.stderr.flush()

@@ -179,7 +179,8 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         if r.cell not in cells_seen:  # one pointer per other cell is enough for a reader
             cells_seen.add(r.cell)
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
-    messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
+    params = {k: _quotable(v) for k, v in hit.params.items()}
+    messages = {lang: info.render_message(lang, params, hit.variant) for lang in options.langs}
     fix = None
     if info.autofix:
         fix = Fix(bool(info.autofix.get("safe", False)),
@@ -201,6 +202,13 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return text[:300]
+
+
+def _quotable(value: Any) -> Any:
+    """A value quoted from the student's code inside a message's `code span`: a backtick in it
+    would end the span early (and turn the rest into markup) in every markdown renderer, so it
+    is shown as the look-alike U+02CB."""
+    return value.replace("`", "\u02cb") if isinstance(value, str) and "`" in value else value
 
 
 def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None,
