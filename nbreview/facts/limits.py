@@ -14,7 +14,7 @@ from typing import Any
 MAX_INT_BITS = 4096  # an int the interpreter folds (10 ** 1000 fits; nothing in a notebook needs more)
 MAX_LEN = 100_000  # characters of a str/bytes, items of a tuple/list/set it builds
 MAX_ITEMS = 10_000  # items of a symbolic list/tuple (Seq) it builds by concatenation
-MAX_STEPS = 2_000_000  # expressions evaluated per notebook (the largest real notebooks take ~50,000)
+MAX_STEPS = 500_000  # expressions evaluated per notebook (~1 s; the largest real notebooks take a few thousand)
 
 
 class BudgetExceeded(BaseException):
@@ -25,8 +25,8 @@ class BudgetExceeded(BaseException):
 class Budget:
     __slots__ = ("left",)
 
-    def __init__(self, steps: int = MAX_STEPS) -> None:
-        self.left = steps
+    def __init__(self, steps: int | None = None) -> None:
+        self.left = MAX_STEPS if steps is None else steps
 
     def step(self, n: int = 1) -> None:
         self.left -= n
