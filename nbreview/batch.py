@@ -158,10 +158,10 @@ def run(items: list[Item], job: Job, jobs: int = 1,
     """Every notebook's (summary, piece), in the order of `items`."""
     workers = max(1, min(jobs, len(items) // 2))
     results = _serial(items, job) if workers <= 1 else _Pool(items, job, workers).results()
-    for (path, _), result in zip(items, results):
+    for i, result in enumerate(results):  # to the end of `results`: the pool then shuts down in order
         yield result
         if progress is not None:
-            progress(path)
+            progress(items[i][0])
 
 
 def _missing(path: Path, error: NotebookError, job: Job, index: int) -> Result:
@@ -214,12 +214,14 @@ class _Pool:
         if ex is None:
             return
         if kill:
-            for p in list(getattr(ex, "_processes", {}).values()):
+            for p in list((getattr(ex, "_processes", None) or {}).values()):
                 try:
                     p.terminate()
                 except Exception:  # noqa: BLE001 - already gone
                     pass
-        ex.shutdown(wait=not kill, cancel_futures=True)
+        # wait even after terminating: the pool's manager thread then ends before the interpreter
+        # does (a pool left running makes concurrent.futures' exit hook write to closed pipes)
+        ex.shutdown(wait=True, cancel_futures=True)
 
     def results(self) -> Iterator[Result]:
         from concurrent.futures.process import BrokenProcessPool

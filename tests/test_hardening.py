@@ -398,6 +398,7 @@ def test_jobs_give_the_same_output(tmp_path, fmt):
     two = run_cli("check", str(d), "--format", fmt, "--jobs", "3")
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stdout
+    assert "Traceback" not in one.stderr + two.stderr
     if fmt in ("json", "sarif"):
         json.loads(one.stdout)
 

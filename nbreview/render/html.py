@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import NotebookReport, NotebookSummary, RunReport, summarize
+from ..notebook import scrub
 from . import RenderContext, Sink, render_with
 
 REVIEWS = "<!--nbreview:reviews-->\n"  # where the reviews go in cohort.html.j2
@@ -79,7 +80,7 @@ class Sink(Sink):  # type: ignore[no-redef]
             import tempfile
 
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.spool.write(piece)
+        self.spool.write(scrub(piece))
 
     def close(self) -> None:
         if self.single:

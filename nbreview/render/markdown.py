@@ -9,6 +9,7 @@ import re
 from urllib.parse import quote
 
 from ..model import NotebookReport, NotebookSummary, RunReport, summarize
+from ..notebook import scrub
 from . import RenderContext, Sink, render_with, shown_path
 
 MARK = {"ru": "здесь", "en": "here"}
@@ -75,7 +76,7 @@ class Sink(Sink):  # type: ignore[no-redef]
             import tempfile
 
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.spool.write("\n" + piece)
+        self.spool.write(scrub("\n" + piece))
 
     def close(self) -> None:
         if self.single:
