@@ -734,30 +734,39 @@ def tool(name: str) -> str | None:
     return shutil.which(name, path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
 
 
+RUNNER = r"""
+import json, os, subprocess, sys, time
+out, cwd, cmd = sys.argv[1], sys.argv[2] or None, sys.argv[3:]
+with open(out or os.devnull, "wb") as target:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=target, stderr=subprocess.PIPE, cwd=cwd)
+    stderr = proc.stderr.read()
+    peak = None
+    if hasattr(os, "wait4"):
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)
+    else:
+        proc.wait()
+    wall = time.perf_counter() - t0
+print(json.dumps({"wall_s": wall, "rc": proc.returncode, "peak_mib": peak,
+                  "stderr": stderr.decode("utf-8", "replace")[-500:]}))
+"""
+
+
 def measured(cmd: list[str], out: Path | None = None, cwd: Path | None = None) -> dict:
     """Run a command once as a fresh process: wall time, exit status, and the peak resident
-    memory of its largest process (itself or a worker it waited for; Linux/macOS wait4)."""
-    target = open(out, "wb") if out is not None else subprocess.DEVNULL
-    err = tempfile.TemporaryFile()
+    memory of its largest process (itself or a worker it waited for; wait4).
+
+    A small runner process starts it: Linux counts in a process's peak the memory of the
+    process it was forked from, and this script holds hundreds of MB by then."""
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(out or ""), str(cwd or "")] + cmd,
+                          capture_output=True, check=False)
     try:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=target, stderr=err, cwd=cwd)
-        peak = None
-        if hasattr(os, "wait4"):
-            _, status, usage = os.wait4(proc.pid, 0)
-            wall = time.perf_counter() - t0
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            peak = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)  # MiB
-        else:  # pragma: no cover
-            proc.wait()
-            wall = time.perf_counter() - t0
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    finally:
-        err.close()
-        if out is not None:
-            target.close()  # type: ignore[union-attr]
-    return {"wall_s": wall, "rc": proc.returncode, "peak_mib": peak, "stderr": stderr[-500:]}
+        return json.loads(proc.stdout)
+    except ValueError:
+        return {"wall_s": float("nan"), "rc": None, "peak_mib": None,
+                "stderr": proc.stderr.decode("utf-8", "replace")[-500:]}
 
 
 def repeat(cmd: list[str], runs: int, out: Path | None = None, warmup: bool = True) -> dict:
@@ -893,7 +902,11 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
                             "mean_kb": round(total_mb * 1000 / args.n, 1), "generate_s": round(t_gen, 1),
                             "clean": sum(not e["pitfalls"] for e in manifest)}}
     out = print
-    out(f"nbreview benchmark — Python {platform.python_version()}, {cpus} CPUs available, {platform.machine()}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    res["env"]["load_before"] = load
+    out(f"nbreview benchmark — Python {platform.python_version()}, {cpus} CPUs available, {platform.machine()}"
+        + (f", load average {load:.1f} at the start (other work on the machine slows every number)"
+           if load is not None else ""))
     out(f"corpus: {args.n} synthetic notebooks (seed {args.seed}), {total_mb:.0f} MB "
         f"({total_mb * 1000 / args.n:.0f} KB each on average), generated in {t_gen:.0f} s")
     out("")
@@ -962,6 +975,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
             d["found"] += slug in found.get(e["file"], set())
     res["sanity"] = {"pitfalls": recall,
                      "clean_with_findings": sum(1 for e in manifest if not e["pitfalls"] and found.get(e["file"]))}
+    res["env"]["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     _print(res, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -1014,6 +1028,8 @@ def _print(res: dict, args: argparse.Namespace) -> None:
     print("-" * (w0 + w1 + 40))
     for a, b, cc in rows:
         print(f"{a:<{w0}}  {b:<{w1}}  {cc}")
+    if res["env"].get("load_after") is not None:
+        print(f"\nload average at the end: {res['env']['load_after']:.1f} ({res['env']['cpus']} CPUs)")
     print("\nsanity (findings of the --jobs default run on the planted pitfalls):")
     for pit, d in sorted(res["sanity"]["pitfalls"].items()):
         print(f"  {pit:<26} -> {d['slug']:<28} {d['found']}/{d['planted']} found")

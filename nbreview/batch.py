@@ -227,8 +227,8 @@ class _Pool:
         from concurrent.futures.process import BrokenProcessPool
 
         _preload(self.job)
-        chunks = [[(i, p, e) for i, (p, e) in enumerate(self.items)][k:k + CHUNK]
-                  for k in range(0, len(self.items), CHUNK)]
+        numbered = [(i, p, e) for i, (p, e) in enumerate(self.items)]
+        chunks = [numbered[k:k + CHUNK] for k in range(0, len(numbered), CHUNK)]
         todo = deque(chunks)
         pending: deque = deque()
         self._start()
