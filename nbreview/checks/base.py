@@ -4,11 +4,11 @@ A rule module holds everything about one catalog entry (`rules/<slug>.toml` hold
 and examples):
 
     @register
-    class SaveBestOnly(Rule):
-        slug = "checkpoint-save-best-only"
+    class SaveBest(Rule):
+        slug = "my-new-rule"  # as in rules/my-new-rule.toml
 
         def check(self, ctx: Context) -> None:          # required: ask Facts, report findings
-            for ckpt in ctx.facts.created(...):
+            for ckpt in ctx.facts.created("keras.callbacks.ModelCheckpoint"):
                 ctx.report(ckpt.site, subject=ckpt, params={...}, variant=..., fix=FixOffer(safe=True))
 
         def fix(self, edit: NotebookEditor, hit: Hit) -> None:      # optional: the correction
