@@ -6,7 +6,7 @@
     python benchmarks/quality.py --json quality.json
 
 Every labelled set is a folder with notebooks and a `labels.jsonl` in the dev set's schema
-(see fixtures/eval/README.md): `file`, `framework`, `labels` (slug -> labelled cells; `[]` =
+(plus optional `labels.<topic>.jsonl` overlays; see fixtures/eval/README.md): `file`, `framework`, `labels` (slug -> labelled cells; `[]` =
 the whole notebook), `praise`, optional `uncertain` (slugs neither rewarded nor punished),
 optional `scope` (the slugs the labels are complete for; default: every slug of the
 catalog), `notes`.
@@ -75,11 +75,30 @@ class Score:
 
 
 def load_labels(folder: Path) -> list[dict]:
-    out = []
-    for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            out.append(json.loads(line))
-    return out
+    """The folder's `labels.jsonl`, with any `labels.<topic>.jsonl` overlays merged in: an overlay
+    record for the same file adds its labels, scope and uncertain slugs (so labelling a new rule
+    on an existing set is a file of its own)."""
+    records: dict[str, dict] = {}
+    order: list[str] = []
+    for path in [folder / "labels.jsonl"] + sorted(folder.glob("labels.*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            name = rec["file"]
+            if name not in records:
+                records[name] = rec
+                order.append(name)
+                continue
+            base = records[name]
+            base.setdefault("labels", {}).update(rec.get("labels", {}))
+            if "scope" in base or "scope" in rec:
+                base["scope"] = sorted(set(base.get("scope", [])) | set(rec.get("scope", [])))
+            if rec.get("uncertain"):
+                base["uncertain"] = sorted(set(base.get("uncertain", [])) | set(rec["uncertain"]))
+            if rec.get("notes"):
+                base["notes"] = (base.get("notes", "") + " " + rec["notes"]).strip()
+    return [records[n] for n in order]
 
 
 def score_set(folder: Path, select: set[str] | None = None) -> Score:
