@@ -271,9 +271,14 @@ class _Pool:
 
 def _preload(job: Job) -> None:
     """Import, before forking, what every worker needs: the workers start warm."""
-    from . import checks, facts, praise  # noqa: F401
+    from . import checklist, checks, facts, outputs  # noqa: F401
 
     checks.load_all()
+    if getattr(job.options, "edits", False):
+        try:
+            import libcst  # noqa: F401 - the corrected code of the human formats
+        except ImportError:  # pragma: no cover
+            pass
     if job.fmt is not None:
         from .render import module
 

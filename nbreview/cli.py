@@ -97,7 +97,8 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
     _check_slugs(ignored, "--ignore")
 
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
-                      use_config=not isolated, config_file=None if isolated else config, suppressions=suppressions)
+                      use_config=not isolated, config_file=None if isolated else config, suppressions=suppressions,
+                      edits=format in ("text", "markdown", "html") and write_baseline is None)  # corrected code
     items = list(discover(paths))
     if not items:
         raise _Fail("no notebooks (*.ipynb) found under: " + ", ".join(shown(p) for p in paths))

@@ -137,9 +137,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "internal error in rule {rule}, its remarks are missing: {error}",
         "ru": "внутренняя ошибка в правиле {rule}, его замечаний нет: {error}",
     },
-    "praise_error": {
-        "en": "internal error in the praise and checklist analysis: {error}",
-        "ru": "внутренняя ошибка при разборе удачных решений и задач проекта: {error}",
+    "checklist_error": {
+        "en": "internal error in the project checklist: {error}",
+        "ru": "внутренняя ошибка при проверке задач проекта: {error}",
     },
     "suppress_unused_bare": {
         "en": "unused suppression `# nbreview: ignore`: no finding on this line",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .ipython import MaskedCell, ShellCommand, mask
 from .model import NotebookError
@@ -107,26 +106,3 @@ def _parse(source: str, cell: Cell, prog: Program) -> ast.Module | None:
                                             reason=str(exc) or type(exc).__name__))
     return None
 
-
-@lru_cache(maxsize=64)
-def _lines(source: str) -> list[bytes]:
-    return [line.encode("utf-8") for line in source.split("\n")]
-
-
-def segment(source: str, node: ast.AST) -> str | None:
-    """`ast.get_source_segment` without re-splitting the whole source on every call (the lines
-    of the last sources asked about are kept). Sources have "\n" line ends (see notebook.py)."""
-    try:
-        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined,operator]
-        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
-    except (AttributeError, TypeError):
-        return None
-    if end is None:
-        return None
-    lines = _lines(source)
-    if not 0 <= first <= last < len(lines):
-        return None
-    if first == last:
-        return lines[first][start:end].decode("utf-8", "replace")
-    parts = [lines[first][start:]] + lines[first + 1:last] + [lines[last][:end]]
-    return b"\n".join(parts).decode("utf-8", "replace")

@@ -1,0 +1,266 @@
+"""The usual corrections without libcst: the same edits as edits.NotebookEditor, made as text.
+
+libcst takes ~0.13 s to import, more than the rest of a cold `nbreview check` of a notebook
+in text. Most corrections only rename a keyword or a method, name a positional argument,
+drop a keyword, or set `save_best_only=True` on a call written the plain way; for those the
+positions of the stdlib `ast` are enough, and the text is exactly what libcst would write
+(tests/test_quickedits.py compares the two on many layouts). QuickEditor records what a
+rule asks for; anything else it is asked (another method, a layout it cannot splice exactly:
+comments between arguments, parentheses around a value, an odd spacing) replays the whole
+record on the libcst editor, which then answers as usual.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from .edits import FixError, NotebookEditor, _hunks
+from .facts.values import Site
+from .ipython import mask
+from .model import CellEdit
+
+SIMPLE = ("set_keyword", "rename_keyword", "keywordize", "remove_keyword", "rename_method")
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+class _Unhandled(Exception):
+    pass
+
+
+class QuickEditor:
+    """NotebookEditor's interface; libcst only when the text way cannot be exact."""
+
+    def __init__(self, sources: dict[int, str]) -> None:
+        self.sources = sources
+        self.ops: list[tuple[str, tuple, dict]] = []
+        self._real: NotebookEditor | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in SIMPLE:
+            if self._real is not None:
+                return getattr(self._real, name)
+            return lambda *args, **kwargs: self.ops.append((name, args, kwargs))
+        return getattr(self._libcst(), name)  # anything else: the real editor, from now on
+
+    def _libcst(self) -> NotebookEditor:
+        if self._real is None:
+            real = NotebookEditor(self.sources)
+            for name, args, kwargs in self.ops:
+                getattr(real, name)(*args, **kwargs)
+            self._real = real
+        return self._real
+
+    def edits(self) -> list[CellEdit]:
+        if self._real is not None:
+            return self._real.edits()
+        try:
+            return self._text_edits()
+        except _Unhandled:
+            return self._libcst().edits()
+
+    # --- the text way --------------------------------------------------------------------
+    def _text_edits(self) -> list[CellEdit]:
+        cells: dict[int, _Text] = {}
+        for name, args, kwargs in self.ops:
+            site: Site = args[0]
+            if site.cell not in self.sources:
+                raise FixError(f"cell {site.cell} is not a code cell")
+            cell = cells.get(site.cell) or cells.setdefault(site.cell, _Text(self.sources[site.cell]))
+            getattr(cell, name)(*args, **kwargs)
+        out: list[CellEdit] = []
+        for index, cell in cells.items():
+            new = cell.result()
+            try:
+                ast.parse(new)
+            except SyntaxError as exc:
+                raise FixError(f"the corrected cell {index} would not parse: {exc.msg}") from None
+            except (ValueError, RecursionError, MemoryError):
+                raise _Unhandled() from None
+            out.extend(_hunks(index, cell.source, cell.masked, new))
+        return out
+
+
+class _Text:
+    """One cell: splices on its masked text at the character offsets of `ast` positions."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.masked = mask(source).source
+        lines = self.masked.split("\n")
+        self.lines = lines
+        self.starts = []
+        at = 0
+        for text in lines:
+            self.starts.append(at)
+            at += len(text) + 1
+        self.splices: list[tuple[int, int, str]] = []
+
+    # positions
+    def at(self, line: int, col: int) -> int:
+        if not 1 <= line <= len(self.lines):
+            raise _Unhandled()
+        return self.starts[line - 1] + len(self.lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        try:
+            return (self.at(node.lineno, node.col_offset),  # type: ignore[attr-defined]
+                    self.at(node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined,arg-type]
+        except (AttributeError, TypeError):
+            raise _Unhandled() from None
+
+    def gap(self, start: int, end: int) -> str:
+        """The text between two offsets without comments and whitespace: what separates them."""
+        return "".join(_COMMENT.sub("", self.masked[start:end]).split())
+
+    def call(self, site: Site, node: ast.AST | None) -> ast.Call:
+        target = node if node is not None else site.node
+        if not isinstance(target, ast.Call):
+            raise _Unhandled()
+        return target
+
+    def args(self, call: ast.Call) -> list[tuple[ast.AST, int, int]]:
+        """The call's arguments in order, each with its span (a keyword from its name)."""
+        items: list[ast.AST] = [*call.args, *call.keywords]
+        spans = [(a, *self.span(a)) for a in items]
+        spans.sort(key=lambda x: x[1])
+        if [a for a, _, _ in spans][:len(call.args)] != list(call.args):
+            raise _Unhandled()  # a keyword before a positional argument (`f(a=1, *b)`)
+        return spans
+
+    def paren(self, call: ast.Call) -> tuple[int, int]:
+        """Offsets of the call's `(` and `)`."""
+        _, func_end = self.span(call.func)
+        _, end = self.span(call)
+        open_at = func_end + len(self.masked[func_end:end]) - len(self.masked[func_end:end].lstrip())
+        if self.masked[open_at:open_at + 1] != "(" or self.masked[end - 1:end] != ")":
+            raise _Unhandled()
+        return open_at, end - 1
+
+    def separators_ok(self, call: ast.Call, spans: list[tuple[ast.AST, int, int]]) -> None:
+        """Nothing but a comma (and spaces) between the arguments: no comment, no parentheses."""
+        open_at, close_at = self.paren(call)
+        bounds = [open_at + 1] + [x for _, s, e in spans for x in (s, e)] + [close_at]
+        for k in range(0, len(bounds), 2):
+            text = self.masked[bounds[k]:bounds[k + 1]]
+            if "#" in text or "\\" in text:
+                raise _Unhandled()
+            gap = "".join(text.split())
+            first, last = k == 0, k == len(bounds) - 2
+            allowed = ("",) if first else ("", ",") if last else (",",)
+            if gap not in allowed:
+                raise _Unhandled()
+
+    def splice(self, start: int, end: int, text: str) -> None:
+        self.splices.append((start, end, text))
+
+    def result(self) -> str:
+        new = self.masked
+        last = None
+        for start, end, text in sorted(self.splices, key=lambda s: (s[0], s[1]), reverse=True):
+            if last is not None and end > last:
+                raise _Unhandled()  # overlapping changes: libcst composes them
+            new = new[:start] + text + new[end:]
+            last = start
+        return new
+
+    def _value(self, value: ast.AST, before: int) -> tuple[int, int]:
+        s, e = self.span(value)
+        if self.gap(before, s) not in ("=", ",", ""):
+            raise _Unhandled()
+        return s, e
+
+    # the operations (same arguments as NotebookEditor's)
+    def set_keyword(self, site: Site, name: str, value: str, position: int | None = None,
+                    node: ast.AST | None = None) -> None:
+        try:
+            ast.parse(value, mode="eval")
+        except SyntaxError:
+            raise _Unhandled() from None
+        call = self.call(site, node)
+        spans = self.args(call)
+        self.separators_ok(call, spans)
+        for a, s, e in spans:
+            if isinstance(a, ast.keyword) and a.arg == name:
+                vs, ve = self.span(a.value)
+                if self.gap(s, vs) != name + "=" or ve != e:
+                    raise _Unhandled()  # parentheses around the value
+                self.splice(vs, ve, value)
+                return
+        positional = [a for a in call.args]
+        if position is not None and len(spans) > position and len(positional) > position and \
+                not any(isinstance(a, ast.Starred) for a in positional[:position + 1]):
+            a, s, e = spans[position]
+            self.splice(s, e, value)
+            return
+        if any(isinstance(a, ast.keyword) and a.arg is None for a, _, _ in spans):
+            raise FixError("the call takes **kwargs: the argument may be set there")
+        open_at, close_at = self.paren(call)
+        new = f"{name}={value}"
+        if not spans:
+            if close_at != open_at + 1:
+                raise _Unhandled()
+            self.splice(close_at, close_at, new)
+            return
+        last_end = spans[-1][2]
+        tail = self.masked[last_end:close_at]
+        if tail == "":
+            self.splice(last_end, last_end, ", " + new)
+        elif tail.startswith(",") and len(spans) >= 2 and "\n" in tail:
+            # one argument per line with a trailing comma: the new one on its own line, the same way
+            sep = self.masked[spans[-2][2]:spans[-1][1]]
+            if not sep.startswith(",") or "\n" not in sep:
+                raise _Unhandled()
+            self.splice(last_end, last_end, sep + new)
+        elif tail == "," and len(spans) == 1:
+            self.splice(last_end, last_end + 1, ", " + new + ",")
+        else:
+            raise _Unhandled()
+
+    def rename_keyword(self, site: Site, old: str, new: str, node: ast.AST | None = None) -> None:
+        call = self.call(site, node)
+        for kw in call.keywords:
+            if kw.arg == old:
+                s, _ = self.span(kw)
+                if self.masked[s:s + len(old)] != old:
+                    raise _Unhandled()
+                self.splice(s, s + len(old), new)
+
+    def keywordize(self, site: Site, names: list[str], keep: int = 1, node: ast.AST | None = None) -> None:
+        call = self.call(site, node)
+        spans = self.args(call)
+        self.separators_ok(call, spans)
+        for i, (a, s, e) in enumerate(spans):
+            if i < keep or isinstance(a, (ast.keyword, ast.Starred)):
+                continue
+            if i >= len(names):
+                raise FixError("more positional arguments than the signature has")
+            self.splice(s, s, f"{names[i]}=")
+
+    def remove_keyword(self, site: Site, name: str, node: ast.AST | None = None) -> None:
+        call = self.call(site, node)
+        spans = self.args(call)
+        self.separators_ok(call, spans)
+        _, close_at = self.paren(call)
+        for k, (a, s, e) in enumerate(spans):
+            if not (isinstance(a, ast.keyword) and a.arg == name):
+                continue
+            if len(spans) == 1:
+                if self.masked[e:close_at].strip():
+                    raise _Unhandled()  # the only argument, with a trailing comma
+                self.splice(s, e, "")
+            elif k < len(spans) - 1:
+                self.splice(s, spans[k + 1][1], "")  # `b=1, ` before the next argument
+            else:
+                self.splice(spans[k - 1][2], e, "")  # `, b=1` after the previous one
+            return
+
+    def rename_method(self, site: Site, new: str, node: ast.AST | None = None) -> None:
+        call = self.call(site, node)
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            raise FixError("not a method call")
+        _, end = self.span(func)
+        if self.masked[end - len(func.attr):end] != func.attr:
+            raise _Unhandled()
+        self.splice(end - len(func.attr), end, new)
