@@ -63,6 +63,47 @@ class Sink:
         pass
 
 
+class CohortSink(Sink):
+    """A document for one notebook (its review, as it comes) or several: then the cohort summary,
+    known only at the end, comes first, so the reviews wait in a temporary file meanwhile."""
+
+    separator = ""  # written before each review of a cohort
+
+    def __init__(self, out: TextIO, ctx: RenderContext) -> None:
+        super().__init__(out, ctx)
+        self.single = ctx.extra.get("total", 1) <= 1
+        self.spool: Any = None
+
+    def write(self, summary: NotebookSummary, piece: Any) -> None:
+        if self.single:
+            self.out.write(piece)
+            return
+        if self.spool is None:
+            import tempfile
+
+            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        from ..notebook import scrub
+
+        self.spool.write(scrub(self.separator + piece))
+
+    def close(self) -> None:
+        if self.single:
+            return
+        head, tail = self.frame()
+        self.out.write(head)
+        if self.spool is not None:
+            import shutil
+
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, self.out)
+            self.spool.close()
+        self.out.write(tail)
+
+    def frame(self) -> tuple[str, str]:
+        """What comes before and after the reviews of a cohort."""
+        raise NotImplementedError
+
+
 def render_with(mod: ModuleType, run: RunReport, ctx: RenderContext) -> str:
     """A whole document in one string: every notebook's piece through the format's Sink."""
     import io

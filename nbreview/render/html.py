@@ -11,8 +11,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import NotebookReport, NotebookSummary, RunReport, summarize
-from ..notebook import scrub
-from . import RenderContext, Sink, render_with
+from . import CohortSink, RenderContext, render_with
 
 REVIEWS = "<!--nbreview:reviews-->\n"  # where the reviews go in cohort.html.j2
 
@@ -66,32 +65,7 @@ def page(nb: NotebookReport, ctx: RenderContext, index: int) -> str:
     return render_review_page(nb, ctx.lang)
 
 
-class Sink(Sink):  # type: ignore[no-redef]
-    def __init__(self, out, ctx: RenderContext) -> None:
-        super().__init__(out, ctx)
-        self.single = ctx.extra.get("total", 1) <= 1
-        self.spool = None
-
-    def write(self, summary: NotebookSummary, piece: str) -> None:
-        if self.single:
-            self.out.write(piece)
-            return
-        if self.spool is None:
-            import tempfile
-
-            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.spool.write(scrub(piece))
-
-    def close(self) -> None:
-        if self.single:
-            return
+class Sink(CohortSink):
+    def frame(self) -> tuple[str, str]:
         hrefs = [f"#nb{i + 1}-review" for i in range(len(self.summaries))]
-        head, tail = _cohort_page(self.summaries, self.ctx.lang, hrefs)
-        self.out.write(head)
-        if self.spool is not None:
-            import shutil
-
-            self.spool.seek(0)
-            shutil.copyfileobj(self.spool, self.out)
-            self.spool.close()
-        self.out.write(tail)
+        return _cohort_page(self.summaries, self.ctx.lang, hrefs)

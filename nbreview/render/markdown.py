@@ -9,8 +9,7 @@ import re
 from urllib.parse import quote
 
 from ..model import NotebookReport, NotebookSummary, RunReport, summarize
-from ..notebook import scrub
-from . import RenderContext, Sink, render_with, shown_path
+from . import CohortSink, RenderContext, render_with, shown_path
 
 MARK = {"ru": "здесь", "en": "here"}
 
@@ -62,32 +61,11 @@ def page(nb: NotebookReport, ctx: RenderContext, index: int) -> str:
     return render_review_md(nb, ctx.lang)
 
 
-class Sink(Sink):  # type: ignore[no-redef]
-    def __init__(self, out, ctx: RenderContext) -> None:
-        super().__init__(out, ctx)
-        self.single = ctx.extra.get("total", 1) <= 1
-        self.spool = None
+class Sink(CohortSink):
+    separator = "\n"
 
-    def write(self, summary: NotebookSummary, piece: str) -> None:
-        if self.single:
-            self.out.write(piece)
-            return
-        if self.spool is None:
-            import tempfile
-
-            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.spool.write(scrub("\n" + piece))
-
-    def close(self) -> None:
-        if self.single:
-            return
-        self.out.write(render_cohort_md(self.summaries, self.ctx.lang))
-        if self.spool is not None:
-            import shutil
-
-            self.spool.seek(0)
-            shutil.copyfileobj(self.spool, self.out)
-            self.spool.close()
+    def frame(self) -> tuple[str, str]:
+        return render_cohort_md(self.summaries, self.ctx.lang), ""
 
 
 def _tidy(text: str) -> str:
