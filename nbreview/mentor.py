@@ -391,6 +391,12 @@ def opening(report: NotebookReport, top: list[Remark], counts: dict[str, int], l
         return (f"Файл не удалось прочитать как ноутбук: {msg}." if lang == "ru"
                 else f"The file could not be read as a notebook: {msg}.")
     where = "; ".join(f"{_lower_first(_short_title(r))} ({r.place.label})" for r in top)
+    stopped = next((e.cell for e in report.errors if e.code == "budget" and e.cell is not None), None)
+    if total == 0 and stopped is not None:  # the analysis did not finish: never a clean verdict
+        return (f"В разобранной части кода ошибок не нашлось, но проверить код целиком не удалось: анализ "
+                f"остановился на ячейке {stopped + 1} (подробности — ниже)." if lang == "ru" else
+                f"No mistakes were found in the part of the code that was analysed, but the code could not be "
+                f"checked in full: the analysis stopped in cell {stopped + 1} (details below).")
     if lang == "ru":
         if total == 0:
             first = "Работа выглядит аккуратно: в коде не нашлось ни ошибок, ни устаревших приёмов."

@@ -192,6 +192,9 @@ def test_the_budget_ends_in_a_note_not_a_hang(tmp_path, monkeypatch):
 
     rv = build_review(report, "ru")
     assert any("анализ остановился" in n for n in rv.notes)
+    clean = make_notebook(["x = 1\n" * 200], tmp_path / "clean.ipynb")
+    rv = build_review(review_path(clean, Options(langs=("ru",))), "ru")
+    assert "аккуратно" not in rv.opening and "проверить код целиком не удалось" in rv.opening
 
 
 def test_value_caps():
