@@ -62,7 +62,7 @@ BAD_BYTES_NAMES = [b"\xff\xfe.ipynb", b"caf\xe9.ipynb", b"\xed\xa0\x80.ipynb"]
 
 
 def seeds() -> list[bytes]:
-    paths = sorted((ROOT / "fixtures").glob("*.ipynb")) + sorted((ROOT / "fixtures").glob("evalset*/*.ipynb"))
+    paths = sorted((ROOT / "fixtures").rglob("*.ipynb"))
     shared = ROOT.parent / "shared" / "devset"
     paths += sorted(shared.glob("*.ipynb")) if shared.exists() else []
     return [p.read_bytes() for p in paths]

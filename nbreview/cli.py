@@ -149,8 +149,7 @@ def _drive(items, job, workers: int, sink, format: str, output) -> list:
     from .batch import run
     from .progress import batch_progress
 
-    sum_items = sum(1 for _, err in items if err is None)
-    with batch_progress(sum_items, format) as progress:
+    with batch_progress(len(items), format) as progress:  # one step per item, missing paths too
         try:
             for summary, piece in run(items, job, workers, progress):
                 sink.add(summary, piece)

@@ -386,7 +386,7 @@ def test_a_notebook_with_some_bytes_that_are_not_utf8_is_reviewed(tmp_path):
 
 def _batch(tmp_path: Path) -> Path:
     d = tmp_path / "many"
-    sources = sorted((ROOT / "fixtures").glob("*.ipynb")) + sorted((ROOT / "fixtures" / "evalset").glob("*.ipynb"))
+    sources = sorted((ROOT / "fixtures").rglob("*.ipynb"))
     for i, src in enumerate(sources[:14]):
         (d / f"s{i % 3}").mkdir(parents=True, exist_ok=True)
         (d / f"s{i % 3}" / f"n{i:02d}.ipynb").write_bytes(src.read_bytes())
@@ -492,3 +492,24 @@ def test_unknown_option_and_help_go_to_typer():
     assert r.returncode == 2 and "No such option" in r.stderr
     r = run_cli("check", "--help")
     assert r.returncode == 0 and "--jobs" in r.stdout
+
+
+def test_progress_counts_every_item_once(tmp_path, monkeypatch):
+    from nbreview import cli, progress
+
+    d = _batch(tmp_path)
+    steps: list[str] = []
+    totals: list[int] = []
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def fake(total, fmt):
+        totals.append(total)
+        yield lambda path: steps.append(str(path))
+
+    monkeypatch.setattr(progress, "batch_progress", fake)
+    out = tmp_path / "out.txt"
+    rc = cli.run_check([d, tmp_path / "missing.ipynb"], format="text", output=out, jobs=2)
+    assert rc == 1
+    assert totals == [len(steps)] and len(steps) == len(set(steps)) == 16
