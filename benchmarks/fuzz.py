@@ -18,7 +18,6 @@ Notebook `i` depends only on the seed and `i`: a problem is reproduced with the 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random

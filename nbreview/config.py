@@ -22,7 +22,6 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-
 CONFIG_NAMES = ("nbreview.toml", "pyproject.toml")
 KEYS = ("select", "ignore", "fail-on", "lang", "per-file-ignores", "rules")
 FAIL_LEVELS = ("error", "warning", "advice", "never")

@@ -55,14 +55,7 @@ def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, NotebookError 
             is_dir = False
         if is_dir:
             found: list[tuple[Path, NotebookError | None]] = []
-
-            def unlisted(exc: OSError) -> None:
-                from .messages import os_reason
-
-                where = Path(exc.filename) if exc.filename else path
-                found.append((where, NotebookError.of("cannot_list", **os_reason(exc))))
-
-            for root, dirs, files in os.walk(path, onerror=unlisted):
+            for root, dirs, files in os.walk(path, onerror=_unlisted(path, found)):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 found.extend((Path(root) / f, None) for f in files if f.endswith(".ipynb"))
             yield from sorted(found, key=lambda item: item[0])
@@ -70,6 +63,17 @@ def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, NotebookError 
             yield path, None
         else:
             yield path, NotebookError.of("missing")
+
+
+def _unlisted(top: Path, found: list) -> Callable[[OSError], None]:
+    """os.walk's onerror: a folder that cannot be listed becomes an error entry, not a silent gap."""
+    def report(exc: OSError) -> None:
+        from .messages import os_reason
+
+        where = Path(exc.filename) if exc.filename else top
+        found.append((where, NotebookError.of("cannot_list", **os_reason(exc))))
+
+    return report
 
 
 def _exists(path: Path) -> bool:
@@ -227,6 +231,11 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         variant=hit.variant,
         group=hit.group,
     )
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:300]
 
 
 def _quotable(value: Any) -> Any:

@@ -230,7 +230,7 @@ class _Text:
         call = self.call(site, node)
         spans = self.args(call)
         self.separators_ok(call, spans)
-        for i, (a, s, e) in enumerate(spans):
+        for i, (a, s, _e) in enumerate(spans):
             if i < keep or isinstance(a, (ast.keyword, ast.Starred)):
                 continue
             if i >= len(names):

@@ -162,7 +162,7 @@ HOSTILE_CODE = {
         f"def f{i}(x):\n" + "".join(f"    f{i - 1}(x)\n" for _ in range(30)) + "    return x\n" for i in range(1, 7)
     ) + "f6(1)\n",
     "unrolled": "r = " + "".join("[" for _ in range(8)) + "x" + "".join(
-        f" for x in (a, b, c, d, e, f, g, h)]" for _ in range(8)),
+        " for x in (a, b, c, d, e, f, g, h)]" for _ in range(8)),
     "whitespace_line": " " * 50_000 + "\nx = 1\n" + "\t" * 50_000 + "=\n",
     "long_expression": "y = " + " + ".join(["a"] * 5000),
 }
@@ -513,3 +513,18 @@ def test_progress_counts_every_item_once(tmp_path, monkeypatch):
     rc = cli.run_check([d, tmp_path / "missing.ipynb"], format="text", output=out, jobs=2)
     assert rc == 1
     assert totals == [len(steps)] and len(steps) == len(set(steps)) == 16
+
+
+def test_internal_errors_are_notes_in_the_reviews_language(tmp_path, monkeypatch):
+    from nbreview import checks, engine
+
+    rule = checks.load_all()["checkpoint-save-best-only"]
+    monkeypatch.setattr(type(rule), "check", lambda self, ctx: 1 / 0)
+    p = make_notebook([CKPT], tmp_path / "bug.ipynb")
+    report = review_path(p, Options(langs=("ru",)))
+    [note] = [e for e in report.errors if e.code == "rule_error"]
+    assert note.kind == "note" and "ZeroDivisionError" in note.text("ru")
+    assert note.text("ru").startswith("внутренняя ошибка в правиле checkpoint-save-best-only")
+    monkeypatch.setattr(engine, "review_notebook", lambda *a, **k: 1 / 0)
+    report = review_path(p, Options(langs=("ru",)))
+    assert report.errors[0].code == "internal_error" and "сообщите" in report.errors[0].text("ru")
