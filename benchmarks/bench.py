@@ -741,15 +741,16 @@ with open(out or os.devnull, "wb") as target:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=target, stderr=subprocess.PIPE, cwd=cwd)
     stderr = proc.stderr.read()
-    peak = None
+    peak = cpu = None
     if hasattr(os, "wait4"):
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         peak = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)
+        cpu = usage.ru_utime + usage.ru_stime  # the process and the workers it waited for
     else:
         proc.wait()
     wall = time.perf_counter() - t0
-print(json.dumps({"wall_s": wall, "rc": proc.returncode, "peak_mib": peak,
+print(json.dumps({"wall_s": wall, "rc": proc.returncode, "peak_mib": peak, "cpu_s": cpu,
                   "stderr": stderr.decode("utf-8", "replace")[-500:]}))
 """
 
@@ -775,7 +776,9 @@ def repeat(cmd: list[str], runs: int, out: Path | None = None, warmup: bool = Tr
     results = [measured(cmd, out) for _ in range(runs)]
     walls = [r["wall_s"] for r in results]
     peaks = [r["peak_mib"] for r in results if r["peak_mib"] is not None]
+    cpus = [r["cpu_s"] for r in results if r.get("cpu_s") is not None]
     return {"median_s": statistics.median(walls), "min_s": min(walls), "runs": runs,
+            "cpu_s": statistics.median(cpus) if cpus else None,
             "times_s": [round(t, 4) for t in walls], "rc": results[-1]["rc"],
             "peak_mib": max(peaks) if peaks else None, "stderr": results[-1]["stderr"]}
 
@@ -811,7 +814,7 @@ FLOOR = r"""
 import ast, json, sys, time, warnings
 warnings.simplefilter("ignore")
 paths = sys.argv[1:]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for p in paths:
     with open(p, "rb") as f:
         nb = json.loads(f.read())
@@ -822,7 +825,8 @@ for p in paths:
                 ast.parse("".join(src) if isinstance(src, list) else src)
             except SyntaxError:
                 pass
-print(json.dumps({"per_nb_s": (time.perf_counter() - t0) / len(paths)}))
+print(json.dumps({"per_nb_s": (time.perf_counter() - t0) / len(paths),
+                  "cpu_per_nb_s": (time.process_time() - c0) / len(paths)}))
 """
 
 
@@ -939,14 +943,20 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     serial = measured(nbr + ["check", str(folder), "--format", "json", "--jobs", "1"], out=tmp / "serial.json")
     (tmp / "serial.json").unlink(missing_ok=True)
     serial["per_nb_ms"] = (serial["wall_s"] - cold["json"]["median_s"]) * 1000 / args.n
+    if serial.get("cpu_s") is not None and cold["json"].get("cpu_s") is not None:
+        serial["cpu_per_nb_ms"] = (serial["cpu_s"] - cold["json"]["cpu_s"]) * 1000 / args.n
     res["throughput"] = {str(k): v for k, v in through.items()}
     res["serial"] = serial
 
     # 3. the parse floor
     proc = subprocess.run([sys.executable, "-c", FLOOR] + [str(f) for f in files], capture_output=True, check=False)
-    floor = json.loads(proc.stdout)["per_nb_s"] * 1000
+    measured_floor = json.loads(proc.stdout)
+    floor = measured_floor["per_nb_s"] * 1000
     res["floor"] = {"per_nb_ms": floor, "ratio_serial": serial["per_nb_ms"] / floor,
-                    "ratio_parallel": through[args.n]["per_nb_ms"] / floor}
+                    "ratio_parallel": through[args.n]["per_nb_ms"] / floor,
+                    "cpu_per_nb_ms": measured_floor["cpu_per_nb_s"] * 1000}
+    if "cpu_per_nb_ms" in serial:  # in CPU time: what a busy machine changes least
+        res["floor"]["ratio_serial_cpu"] = serial["cpu_per_nb_ms"] / res["floor"]["cpu_per_nb_ms"]
 
     # 4. other tools on the small batch
     others: dict = {}
@@ -992,22 +1002,28 @@ def _print(res: dict, args: argparse.Namespace) -> None:
         loaded = ", ".join(r["imports"]["loaded"]) or "none"
         rows.append((f"cold `check one.ipynb --format {fmt}` ({c['file_kb']} KB)",
                      f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}",
-                     f"{r['runs']} runs; imports {fmt_s(r['imports']['total_s'])}; heavy libraries loaded: {loaded}"))
+                     f"{r['runs']} runs; CPU {fmt_s(r.get('cpu_s'))}; imports {fmt_s(r['imports']['total_s'])}; "
+                     f"heavy libraries loaded: {loaded}"))
     rows.append(("`python -c pass` (the interpreter alone)", f"median {fmt_s(c['python_c_pass']['median_s'])}", ""))
     for n, r in res["throughput"].items():
         ok = "" if r["rc"] in (0, 1) and r["notebooks_reported"] == int(n) else f" (rc {r['rc']}, " \
             f"{r['notebooks_reported']} reported!)"
         runs = f"median of {r['runs']}" if r["runs"] > 1 else "1 run"
+        cpu = f"; CPU {fmt_s(r['cpu_s'])}" if r.get("cpu_s") is not None else ""
         rows.append((f"`check DIR --format json`, {int(n):,} notebooks",
                      f"{fmt_s(r['median_s'])} ({runs})",
-                     f"{r['nb_per_s']:.0f} nb/s, {r['per_nb_ms']:.1f} ms/nb; peak memory {r['peak_mib']:.0f} MiB{ok}"))
+                     f"{r['nb_per_s']:.0f} nb/s, {r['per_nb_ms']:.1f} ms/nb; peak memory {r['peak_mib']:.0f} MiB"
+                     f"{cpu}{ok}"))
     s = res["serial"]
     rows.append((f"`check DIR --format json --jobs 1`, {args.n:,} notebooks", fmt_s(s["wall_s"]),
-                 f"{s['per_nb_ms']:.1f} ms/nb (start-up taken off); peak memory {s['peak_mib']:.0f} MiB"))
+                 f"{s['per_nb_ms']:.1f} ms/nb (start-up taken off); peak memory {s['peak_mib']:.0f} MiB"
+                 + (f"; CPU {fmt_s(s['cpu_s'])}" if s.get("cpu_s") is not None else "")))
     f = res["floor"]
+    cpu_ratio = (f"; in CPU time {f['cpu_per_nb_ms']:.2f} ms/nb, nbreview --jobs 1 "
+                 f"{s['cpu_per_nb_ms']:.1f} ms/nb = {f['ratio_serial_cpu']:.1f}x") if "ratio_serial_cpu" in f else ""
     rows.append(("parse floor (json.loads + ast.parse of every code cell)", f"{f['per_nb_ms']:.2f} ms/nb",
                  f"nbreview --jobs 1 is {f['ratio_serial']:.1f}x the floor; with every CPU "
-                 f"{f['ratio_parallel']:.1f}x"))
+                 f"{f['ratio_parallel']:.1f}x{cpu_ratio}"))
     o = res["others"]
     if args.no_others:
         rows.append(("nbqa pylint / ruff", "skipped (--no-others)", ""))
@@ -1016,8 +1032,11 @@ def _print(res: dict, args: argparse.Namespace) -> None:
         if isinstance(r, str):
             rows.append(("`nbqa pylint DIR`", r, ""))
         else:
+            cpu = ""
+            if r.get("cpu_s") and res["throughput"][str(args.small)].get("cpu_s"):
+                cpu = f" ({r['cpu_s'] / res['throughput'][str(args.small)]['cpu_s']:.0f}x in CPU time)"
             rows.append((f"`nbqa pylint DIR`, {args.small} notebooks", fmt_s(r["wall_s"]),
-                         f"1 run; nbreview is {r['ratio']:.0f}x faster on the same notebooks"))
+                         f"1 run; nbreview is {r['ratio']:.0f}x faster on the same notebooks{cpu}"))
         r = o.get("ruff")
         if isinstance(r, dict):
             rows.append((f"`ruff check DIR`, {args.small} notebooks", f"median {fmt_s(r['median_s'])}",
