@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import catalog as cat
 from ..model import SEVERITY_RANK, Finding, NotebookReport, NotebookSummary, RunReport
 from ..plural import count
-from . import RenderContext, Sink, render_with, shown_path
+from . import RenderContext, Sink, render_with
 
 COMMAND = {"error": "error", "warning": "warning", "advice": "notice"}
 GITHUB_LIMIT = 10  # annotations of each type shown per step
@@ -48,8 +48,11 @@ def command(kind: str, message: str, **props: object) -> str:
 
 
 def display_path(path: str) -> str:
-    """The path as GitHub wants it: relative to the workspace (cwd), with forward slashes."""
-    return shown_path(workspace_path(path))
+    """The path as GitHub wants it: relative to the workspace (cwd), with forward slashes
+    (control characters are escaped by `command`; bytes that are not UTF-8 become U+FFFD)."""
+    from ..notebook import scrub
+
+    return scrub(workspace_path(path))
 
 
 def workspace_path(path: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import __version__
 from ..model import NotebookReport, NotebookSummary, RunReport
-from . import MARK, RenderContext, Sink, indent_json, render_with, shown_path, split_json
+from . import MARK, RenderContext, Sink, indent_json, render_with, split_json
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +33,7 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
         }
         findings.append(item)
     return {
-        "path": shown_path(nb.path),
+        "path": nb.path,  # exact; a name that is not UTF-8 gets U+FFFD where the output is written
         "framework": nb.framework,
         "findings": findings,
         "praise": [{"rule": p.rule, "cell": p.location.cell, "line": p.location.line, "message": p.message(lang)}
