@@ -43,7 +43,14 @@ def _placeholder(indent: str) -> str:
     return f"{indent}pass"
 
 
+# Anything the line loop of `mask` could change starts a line with `!`, `%` or `?`, ends one
+# with `?`, or follows `=` with `!` or `%`: most cells have none of these and are returned as they are.
+_IPYTHON_SYNTAX = re.compile(r"^[ \t]*[!%?]|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
+
+
 def mask(source: str) -> MaskedCell:
+    if not _IPYTHON_SYNTAX.search(source):
+        return MaskedCell(source=source)
     lines = source.split("\n")
     out = MaskedCell(source=source)
     first = lines[0].lstrip() if lines else ""

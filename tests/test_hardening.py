@@ -528,3 +528,15 @@ def test_internal_errors_are_notes_in_the_reviews_language(tmp_path, monkeypatch
     monkeypatch.setattr(engine, "review_notebook", lambda *a, **k: 1 / 0)
     report = review_path(p, Options(langs=("ru",)))
     assert report.errors[0].code == "internal_error" and "сообщите" in report.errors[0].text("ru")
+
+
+def test_masking_fast_path_changes_nothing(monkeypatch):
+    from nbreview import ipython
+    from nbreview.notebook import load
+
+    sources = [c.source for p in sorted((ROOT / "fixtures").rglob("*.ipynb")) for c in load(p).cells
+               if c.cell_type == "code"]
+    sources += ["a = !ls\nb = %sx ls", "x?", "  ??y", "x != y", "'%d' % 3", "q = a if b else c  # ?"]
+    fast = [ipython.mask(s) for s in sources]
+    monkeypatch.setattr(ipython, "_IPYTHON_SYNTAX", type("Always", (), {"search": staticmethod(lambda s: True)}))
+    assert fast == [ipython.mask(s) for s in sources]
