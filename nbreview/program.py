@@ -78,22 +78,22 @@ class Program:
 
 def build(nb: Notebook) -> Program:
     prog = Program(nb)
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        m = mask(cell.source)
-        tree = None
-        if m.skipped is None:
-            tree = _parse(m.source, cell, prog)
-        prog.cells.append(CodeCell(cell, m, tree))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in student code
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            m = mask(cell.source)
+            tree = None
+            if m.skipped is None:
+                tree = _parse(m.source, cell, prog)
+            prog.cells.append(CodeCell(cell, m, tree))
     return prog
 
 
 def _parse(source: str, cell: Cell, prog: Program) -> ast.Module | None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in student code
-            return ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as exc:
         from .messages import syntax_params
 
