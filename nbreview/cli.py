@@ -107,7 +107,7 @@ def check(
 
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
                       use_config=not isolated, config_file=None if isolated else config,
-                      edits=format in ("text", "markdown", "html", "json"))  # corrected code / fix edits
+                      edits=format in ("text", "markdown", "html"))  # corrected code is shown there only
     if fix or unsafe_fixes:
         _fix_before_check(paths, options, unsafe_fixes)
     from .progress import batch_progress

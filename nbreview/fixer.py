@@ -50,9 +50,9 @@ class CellDiff:
 
     def unified(self, path: str, context: int = 2) -> list[str]:
         prompt = f"In [{self.execution_count}]" if self.execution_count is not None else "In [ ]"
-        name = f"{path} · cell {self.cell + 1}, {prompt}"
+        name = f"{path} (cell {self.cell + 1}, {prompt})"
         return list(difflib.unified_diff(self.old.split("\n"), self.new.split("\n"),
-                                         fromfile=f"a: {name}", tofile=f"b: {name}", lineterm="", n=context))
+                                         fromfile=name, tofile=f"{name}, fixed", lineterm="", n=context))
 
 
 @dataclass
@@ -273,7 +273,7 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
     try:
         report = review_notebook(nb, options)
     except RecursionError:
-        result.error = "code too deeply nested to analyse; left untouched"
+        result.error = "code too deeply nested to analyse"
         return result
     result.report = report
     if report.unreadable:
@@ -282,15 +282,14 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
     for c in nb.code_cells:
         why = _parse_error(c.source)
         if why is not None:
-            result.error = (f"{_cell_name(nb, c.index)} does not parse as Python 3 ({why}); the notebook is left "
-                            f"untouched: fix that cell first")
+            result.error = f"{_cell_name(nb, c.index)} does not parse as Python 3 ({why}): fix that cell first"
             return result
     fixer = _Fixer(nb, options, unsafe)
     sources = {c.index: c.source for c in nb.code_cells}
     try:
         new_sources, final = fixer.run(sources, report)
     except RecursionError:
-        result.error = "code too deeply nested to analyse; left untouched"
+        result.error = "code too deeply nested to analyse"
         return result
     result.notes = fixer.notes
     changes = {i: s for i, s in new_sources.items() if s != sources[i]}
@@ -302,7 +301,7 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
     try:
         result.fixed = rewrite(data, changes)
     except WriteError as exc:
-        result.error = f"{exc}; the notebook is left untouched"
+        result.error = str(exc)
         return result
     result.applied = fixer.applied
     result.report = final

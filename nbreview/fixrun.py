@@ -89,6 +89,11 @@ def run(paths: list[Path], options: Options, *, unsafe: bool = False, in_place: 
             bak = Path(str(target) + ".bak") if in_place and backup else None
             try:
                 assert result.fixed is not None
+                if output is not None:
+                    try:
+                        output.parent.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        raise WriteError(f"cannot create {output.parent}: {exc.strerror or exc}") from None
                 atomic_write(target, result.fixed, backup=bak, mode_from=path if in_place else None)
             except WriteError as exc:
                 outcome.failed += 1

@@ -303,16 +303,16 @@ AUTOFIX = {
         "all": "`nbreview fix` исправит это автоматически.",
         "some": "`nbreview fix` исправит это автоматически в {safe} из {n} мест, остальное — вручную.",
         "unsafe_more": " Ещё {unsafe} — только с `--unsafe-fixes`.",
-        "unsafe": "Автоматически — только с `nbreview fix --unsafe-fixes`: это исправление меняет больше, "
-                  "чем касается замечание, поэтому проверьте результат.",
+        "unsafe": "Автоматически — только с `nbreview fix --unsafe-fixes`: здесь nbreview не уверен, что "
+                  "одной этой правки достаточно и что она не затронет остальной код, поэтому проверьте результат.",
         "none": "Автоматически это не исправить: поправьте код вручную.",
     },
     "en": {
         "all": "`nbreview fix` corrects this automatically.",
         "some": "`nbreview fix` corrects this automatically in {safe} of {n} places; the rest by hand.",
         "unsafe_more": " {unsafe} more only with `--unsafe-fixes`.",
-        "unsafe": "Automatic fix only with `nbreview fix --unsafe-fixes`: the correction changes more than the "
-                  "remark is about, so review the result.",
+        "unsafe": "Automatic fix only with `nbreview fix --unsafe-fixes`: here nbreview cannot be sure that the "
+                  "change is enough on its own and touches nothing else, so review the result.",
         "none": "nbreview fix cannot correct this automatically: change the code by hand.",
     },
 }
@@ -344,9 +344,13 @@ def _corrected(report: NotebookReport, f: Finding) -> list[Line] | None:
     hunks = [e for e in f.edits if e.cell == f.location.cell]
     if view is None or not hunks:
         return None
+    src = view.source.split("\n")
     first = min([f.location.line] + [h.start for h in hunks])
     last = max([f.location.end_line or f.location.line] + [h.end for h in hunks])
-    return _corrected_lines(view.source.split("\n"), hunks, first, last)
+    deletion = any(not h.lines for h in hunks)
+    if deletion:  # a removed line: show its neighbours, so the reader sees it gone
+        first, last = max(1, first - 1), min(len(src), last + 1)
+    return _corrected_lines(src, hunks, first, last, unmarked=deletion)
 
 
 def _corrected_elsewhere(report: NotebookReport, f: Finding, lang: str) -> list[Place]:
@@ -367,7 +371,7 @@ def _corrected_elsewhere(report: NotebookReport, f: Finding, lang: str) -> list[
     return out
 
 
-def _corrected_lines(src: list[str], hunks: list, first: int, last: int) -> list[Line] | None:
+def _corrected_lines(src: list[str], hunks: list, first: int, last: int, unmarked: bool = False) -> list[Line] | None:
     out: list[Line] = []
     n = first
     for number in range(first, last + 1):
@@ -382,7 +386,7 @@ def _corrected_lines(src: list[str], hunks: list, first: int, last: int) -> list
             continue  # replaced by a hunk, or past the end (an insertion there)
         out.append(Line(n, src[number - 1], False))
         n += 1
-    return out if any(line.marked for line in out) else None
+    return out if any(line.marked for line in out) or (unmarked and out) else None
 
 
 def _note(report: NotebookReport, p: Praise, lang: str, rules: dict[str, cat.RuleInfo]) -> Note:

@@ -18,6 +18,7 @@ class Syntax:
         self.program = program
         self._parents: dict[int, dict[int, ast.AST]] = {}
         self._names: frozenset[str] | None = None
+        self._refs: dict[str, tuple[int, list[tuple[int, ast.Name]]]] = {}
 
     def tree(self, cell: int) -> ast.Module | None:
         cc = self.program.code_cell(cell)
@@ -61,6 +62,11 @@ class Syntax:
     def references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
         """How many times `name` is bound anywhere in the notebook (assignments, loop targets,
         parameters, imports, definitions), and every place it is read: (cell, Name node)."""
+        if name not in self._refs:
+            self._refs[name] = self._references(name)
+        return self._refs[name]
+
+    def _references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
         binds = 0
         reads: list[tuple[int, ast.Name]] = []
         for cc in self.program.cells:

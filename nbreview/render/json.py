@@ -29,13 +29,7 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
             "execution_count": f.location.execution_count,
             "message": f.message(lang),
             "related": [r.to_json() for r in f.related],
-            "fix": None if f.fix is None else {
-                "safe": f.fix.safe,
-                "description": f.fix.description.get(lang, ""),
-                # what `nbreview fix` writes: lines `line`..`end_line` of `cell` become `lines`
-                "edits": [{"cell": e.cell, "line": e.start, "end_line": e.end, "lines": list(e.lines)}
-                          for e in f.edits],
-            },
+            "fix": None if f.fix is None else {"safe": f.fix.safe, "description": f.fix.description.get(lang, "")},
         }
         findings.append(item)
     return {
