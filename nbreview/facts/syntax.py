@@ -7,6 +7,7 @@ decide where a new statement goes and whether a rewrite is purely local.
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,8 +18,6 @@ class Syntax:
     def __init__(self, program: "Program") -> None:
         self.program = program
         self._parents: dict[int, dict[int, ast.AST]] = {}
-        self._names: frozenset[str] | None = None
-        self._refs: dict[str, tuple[int, list[tuple[int, ast.Name]]]] = {}
 
     def tree(self, cell: int) -> ast.Module | None:
         cc = self.program.code_cell(cell)
@@ -62,37 +61,41 @@ class Syntax:
     def references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
         """How many times `name` is bound anywhere in the notebook (assignments, loop targets,
         parameters, imports, definitions), and every place it is read: (cell, Name node)."""
-        if name not in self._refs:
-            self._refs[name] = self._references(name)
-        return self._refs[name]
+        binds, reads = self._index.get(name, (0, []))
+        return binds, list(reads)
 
-    def _references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
-        binds = 0
-        reads: list[tuple[int, ast.Name]] = []
+    def names_in_use(self) -> frozenset[str]:
+        """Every identifier the notebook's code uses: variables, functions, classes, parameters, imports."""
+        return frozenset(self._index)
+
+    @cached_property
+    def _index(self) -> dict[str, tuple[int, list[tuple[int, ast.Name]]]]:
+        """name -> (times bound, reads), from one walk over every parsed cell."""
+        binds: dict[str, int] = {}
+        reads: dict[str, list[tuple[int, ast.Name]]] = {}
+
+        def bind(name: str, n: int = 1) -> None:
+            binds[name] = binds.get(name, 0) + n
+
         for cc in self.program.cells:
             if cc.tree is None:
                 continue
             for node in ast.walk(cc.tree):
-                if isinstance(node, ast.Name) and node.id == name:
+                if isinstance(node, ast.Name):
                     if isinstance(node.ctx, ast.Load):
-                        reads.append((cc.index, node))
+                        reads.setdefault(node.id, []).append((cc.index, node))
                     else:
-                        binds += 1
-                elif isinstance(node, ast.arg) and node.arg == name:
-                    binds += 1
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-                    binds += 1
-                elif isinstance(node, ast.alias) and (node.asname or node.name).split(".")[0] == name:
-                    binds += 1
-                elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-                    binds += 2  # shared between scopes: never "bound once"
-        return binds, reads
-
-    def names_in_use(self) -> frozenset[str]:
-        """Every identifier the notebook's code uses: variables, functions, classes, parameters, imports."""
-        if self._names is None:
-            self._names = _names_in_use(self.program)
-        return self._names
+                        bind(node.id)
+                elif isinstance(node, ast.arg):
+                    bind(node.arg)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bind(node.name)
+                elif isinstance(node, ast.alias):
+                    bind((node.asname or node.name).split(".")[0])
+                elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                    for name in node.names:
+                        bind(name, 2)  # shared between scopes: never "bound once"
+        return {name: (binds.get(name, 0), reads.get(name, [])) for name in set(binds) | set(reads)}
 
     def fresh_name(self, base: str) -> str:
         """`base`, or `base_2`, `base_3`, ... : a name the notebook does not use anywhere."""
@@ -105,20 +108,3 @@ class Syntax:
         return f"{base}_{n}"
 
 
-def _names_in_use(program: "Program") -> frozenset[str]:
-    names: set[str] = set()
-    for cc in program.cells:
-        if cc.tree is None:
-            continue
-        for node in ast.walk(cc.tree):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.arg):
-                names.add(node.arg)
-            elif isinstance(node, ast.alias):
-                names.add((node.asname or node.name).split(".")[0])
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                names.update(node.names)
-    return frozenset(names)
