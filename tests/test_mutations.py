@@ -54,6 +54,8 @@ MUTANTS = [
     ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
      'False and role == "evaluate"'),
     ("facts/pipelines.py", '[val for _s, val in v.attrs.get("transform", [])]', "[]"),
+    ("facts/interpreter.py", "            if self._stamps.get(name, -2) <= count:", "            if True:"),
+    ("facts/interpreter.py", "        if count is None or count >= self._newest:", "        if True:"),
     # fixes: where a generator's images go, what a copy of it keeps, the fix loop's checks, lossless edits
     ("facts/datagens.py", "        elsewhere |= not _only_read_as(facts, flow, FLOW_METADATA, ok_calls)", "        pass"),
     ("facts/datagens.py", "        elif v.value:\n            return True", "        elif v.value:\n            return False"),
