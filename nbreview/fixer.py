@@ -104,9 +104,14 @@ def _cell_name(nb: Notebook, index: int) -> str:
 
 
 class _Fixer:
+    """The fix loop of one notebook. Every review runs all rules, so that a fix of a selected
+    rule cannot slip in a finding of a rule left out by --select/--ignore; only the selected
+    rules' findings are fixed."""
+
     def __init__(self, nb: Notebook, options: Options, unsafe: bool) -> None:
         self.nb = nb
-        self.options = options
+        self.options = replace(options, select=None, ignore=set())
+        self.enabled = options.enabled
         self.unsafe = unsafe
         self.rejected: set[tuple] = set()
         self.notes: list[str] = []
@@ -123,7 +128,7 @@ class _Fixer:
 
     def candidates(self, sources: dict[int, str], report: NotebookReport) -> list[Finding]:
         return [f for f in report.findings if f.fix is not None and f.edits and (f.fix.safe or self.unsafe)
-                and self.key(sources, f) not in self.rejected]
+                and self.enabled(f.rule) and self.key(sources, f) not in self.rejected]
 
     def reject(self, sources: dict[int, str], f: Finding, why: str) -> None:
         self.rejected.add(self.key(sources, f))
@@ -270,12 +275,13 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
     except OSError as exc:
         result.error = f"cannot read the file: {exc.strerror or exc}"
         return result
+    fixer = _Fixer(nb, options, unsafe)
     try:
-        report = review_notebook(nb, options)
+        report = fixer.review({})
     except RecursionError:
         result.error = "code too deeply nested to analyse"
         return result
-    result.report = report
+    result.report = _selected(report, options)
     if report.unreadable:
         result.error = next(e.message for e in report.errors if e.cell is None and e.kind == "error")
         return result
@@ -284,7 +290,6 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
         if why is not None:
             result.error = f"{_cell_name(nb, c.index)} does not parse as Python 3 ({why}): fix that cell first"
             return result
-    fixer = _Fixer(nb, options, unsafe)
     sources = {c.index: c.source for c in nb.code_cells}
     try:
         new_sources, final = fixer.run(sources, report)
@@ -294,7 +299,7 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
     result.notes = fixer.notes
     changes = {i: s for i, s in new_sources.items() if s != sources[i]}
     if not changes:
-        result.unsafe_left = _unsafe_left(report, unsafe)
+        result.unsafe_left = _unsafe_left(result.report, unsafe)
         return result
     from .nbwrite import WriteError, rewrite
 
@@ -304,10 +309,15 @@ def fix_notebook(path: str | Path, options: Options | None = None, unsafe: bool 
         result.error = str(exc)
         return result
     result.applied = fixer.applied
-    result.report = final
-    result.unsafe_left = _unsafe_left(final, unsafe)
+    result.report = _selected(final, options)
+    result.unsafe_left = _unsafe_left(result.report, unsafe)
     result.diffs = [CellDiff(i, nb.cells[i].execution_count, sources[i], changes[i]) for i in sorted(changes)]
     return result
+
+
+def _selected(report: NotebookReport, options: Options) -> NotebookReport:
+    """The report as `check` with these options would show it (the selected rules' findings)."""
+    return replace(report, findings=[f for f in report.findings if options.enabled(f.rule)])
 
 
 def _unsafe_left(report: NotebookReport, unsafe: bool) -> int:

@@ -242,6 +242,8 @@ def test_a_fix_that_adds_a_finding_is_set_aside_and_the_others_go_in(notebook, m
 
     monkeypatch.setattr(type(rule), "fix", fix)
     path = notebook([CKPT, LR])
+    selected = fix_notebook(path, Options(use_config=False, select={"deprecated-generator-api"}))
+    assert not selected.changed and selected.notes  # the checkpoint rule is not selected: still checked
     r = fix_notebook(path, Options(use_config=False))
     assert [a.rule for a in r.applied] == ["checkpoint-save-best-only"]
     assert any("deprecated-generator-api was not applied: the corrected code would get a new finding" in n
