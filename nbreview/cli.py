@@ -62,11 +62,11 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
               fail_on: Optional[str] = None, output: Optional[Path] = None, color: Optional[bool] = None,
               baseline: Optional[Path] = None, write_baseline: Optional[Path] = None,
               config: Optional[Path] = None, isolated: bool = False, jobs: Optional[int] = None,
-              suppressions: bool = True) -> int:
+              suppressions: bool = True, fix: bool = False, unsafe_fixes: bool = False) -> int:
     """`nbreview check`; returns the exit status."""
     try:
         return _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline,
-                      config, isolated, jobs, suppressions)
+                      config, isolated, jobs, suppressions, fix, unsafe_fixes)
     except _Fail as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -76,7 +76,7 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
 
 
 def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline, config,
-           isolated, jobs, suppressions) -> int:
+           isolated, jobs, suppressions, fix=False, unsafe_fixes=False) -> int:
     from .config import ConfigError
     from .engine import Options, discover
 
@@ -99,6 +99,8 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
                       use_config=not isolated, config_file=None if isolated else config, suppressions=suppressions,
                       edits=format in ("text", "markdown", "html") and write_baseline is None)  # corrected code
+    if fix or unsafe_fixes:
+        _fix_before_check(paths, options, unsafe_fixes)
     items = list(discover(paths))
     if not items:
         raise _Fail("no notebooks (*.ipynb) found under: " + ", ".join(shown(p) for p in paths))
@@ -177,6 +179,22 @@ def _write_baseline(items, job, workers: int, format: str, path: Path) -> int:
         raise _Fail(str(exc)) from None
     _err(f"recorded {n} finding(s) in the baseline {shown(path)}")
     return EXIT_CLEAN if summaries else EXIT_ERROR
+
+
+def _fix_before_check(paths: List[Path], options, unsafe: bool) -> None:
+    """`check --fix`: correct the notebooks in place (status on stderr), then review as usual."""
+    from dataclasses import replace
+
+    from .config import ConfigError
+    from .fixrun import run, summary_line
+
+    try:
+        outcome = run(paths, replace(options, langs=("en",)), unsafe=unsafe, in_place=True, backup=False,
+                      show_diff=False, err=sys.stderr)
+    except ConfigError as exc:
+        raise _Fail(f"configuration error: {exc}") from None
+    if outcome.results:
+        _err(summary_line(outcome, diff_only=False).removeprefix("nbreview: "))
 
 
 def _note_baseline(summaries: list, baseline: Optional[Path]) -> None:
@@ -358,7 +376,7 @@ FAST_OPTIONS: dict[str, str] = {  # option -> parameter of run_check (each takes
 }
 FAST_FLAGS: dict[str, tuple[str, bool]] = {
     "--color": ("color", True), "--no-color": ("color", False), "--isolated": ("isolated", True),
-    "--no-suppressions": ("suppressions", False),
+    "--no-suppressions": ("suppressions", False), "--fix": ("fix", True), "--unsafe-fixes": ("unsafe_fixes", True),
 }
 _MULTIPLE = {"select", "ignore"}
 _PATHS = {"output", "baseline", "write_baseline", "config"}
@@ -531,12 +549,84 @@ def _build_app():
                                                 "available; 1: in this process). The output is the same."),
         no_suppressions: bool = typer.Option(False, "--no-suppressions",
                                              help="Ignore `# nbreview: ignore[...]` comments in the notebooks."),
+        fix: bool = typer.Option(False, "--fix", help="First apply nbreview's safe fixes in place (no backup: for "
+                                                      "files under version control), then review what is left."),
+        unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix: also apply the fixes that "
+                                                                        "change behaviour beyond the remark."),
     ) -> None:
         """Review notebooks statically (the student's code is never run).
 
         Put `--` before file names that may start with `-` (as the GitHub Action does)."""
         raise typer.Exit(run_check(paths, format, lang, select, ignore, fail_on, output, color, baseline,
-                                   write_baseline, config, isolated, jobs, not no_suppressions))
+                                   write_baseline, config, isolated, jobs, not no_suppressions, fix, unsafe_fixes))
+
+    def fail(message: str) -> None:
+        _err(message)
+        raise typer.Exit(EXIT_ERROR)
+
+    @app.command("fix")
+    def fix_cmd(
+        paths: List[Path] = typer.Argument(..., help="Notebooks or folders (searched recursively; *.fixed.ipynb "
+                                                     "in folders are skipped)."),
+        in_place: bool = typer.Option(False, "--in-place", help="Rewrite the notebooks themselves (atomically; "
+                                                                "the original is kept as NAME.ipynb.bak)."),
+        backup: bool = typer.Option(True, "--backup/--no-backup", help="With --in-place: keep NAME.ipynb.bak."),
+        diff: bool = typer.Option(False, "--diff", help="Only show what would change; write nothing."),
+        unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes",
+                                          help="Also apply fixes that change behaviour beyond the remark."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                              help="Write the corrected notebook here (one notebook only)."),
+        select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule slugs (comma-separated)."),
+        ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule slugs (comma-separated)."),
+        fail_on: Optional[str] = typer.Option(None, "--fail-on",
+                                              help="Exit 1 when findings of this severity or worse remain after "
+                                                   "fixing: error | warning | advice | never (default: the "
+                                                   "config's, else warning)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No diff; status lines only."),
+        color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colours on or off."),
+        config: Optional[Path] = typer.Option(None, "--config",
+                                              help="Use this nbreview.toml / pyproject.toml instead of looking "
+                                                   "upwards from each notebook."),
+        isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    ) -> None:
+        """Correct what nbreview can correct safely; writes NAME.fixed.ipynb and shows a diff per cell."""
+        from .config import ConfigError
+        from .engine import Options
+        from .fixrun import run, summary_line
+
+        try:
+            _lang, fail_on = _run_settings(paths, config, isolated, "en", fail_on)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+        if fail_on not in FAIL_LEVELS:
+            fail(f"unknown --fail-on level {fail_on!r}; choose one of: {', '.join(FAIL_LEVELS)}")
+        if diff and (in_place or output is not None):
+            fail("--diff writes nothing: it cannot be combined with --in-place or --output")
+        if in_place and output is not None:
+            fail("choose one of --in-place and --output")
+        if output is not None and (len(paths) != 1 or paths[0].is_dir()):
+            fail("--output takes one notebook; for several, use the default NAME.fixed.ipynb or --in-place")
+        selected, ignored = _split(select), _split(ignore)
+        try:
+            _check_slugs(selected, "--select")
+            _check_slugs(ignored, "--ignore")
+        except _Fail as exc:
+            fail(str(exc))
+        options = Options(select=selected or None, ignore=ignored, langs=("en",),
+                          use_config=not isolated, config_file=None if isolated else config)
+        if color is None:
+            color = sys.stdout.isatty()
+        try:
+            outcome = run(paths, options, unsafe=unsafe_fixes, in_place=in_place, backup=backup, diff_only=diff,
+                          output=output, show_diff=not quiet, color=color)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+            return
+        if not outcome.results:
+            fail("no notebooks (*.ipynb) found under: " + ", ".join(str(p) for p in paths))
+        if len(outcome.results) > 1:
+            _err(summary_line(outcome, diff_only=diff).removeprefix("nbreview: "))
+        raise typer.Exit(outcome.exit_code(fail_on))
 
     @app.command("rules")
     def rules_cmd(lang: str = typer.Option("ru", "--lang", help="ru | en")) -> None:

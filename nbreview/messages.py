@@ -57,8 +57,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "файл пустой",
     },
     "invalid_json": {
-        "en": "the file is damaged: invalid JSON at line {line}, column {column} ({reason})",
-        "ru": "файл повреждён: ошибка JSON в строке {line}, столбце {column} ({reason})",
+        "en": "invalid JSON at line {line}, column {column} ({reason}): the file is damaged",
+        "ru": "ошибка JSON в строке {line}, столбце {column} ({reason}): файл повреждён",
     },
     "json_too_deep": {
         "en": "the JSON is nested too deeply to be a notebook",
