@@ -20,7 +20,8 @@ from .facts.values import Site
 from .ipython import mask
 from .model import CellEdit
 
-SIMPLE = ("set_keyword", "rename_keyword", "keywordize", "remove_keyword", "rename_method")
+SIMPLE = ("set_keyword", "rename_keyword", "keywordize", "remove_keyword", "rename_method", "replace",
+          "insert_before", "insert_after")
 _COMMENT = re.compile(r"#[^\n]*")
 
 
@@ -63,10 +64,10 @@ class QuickEditor:
     def _text_edits(self) -> list[CellEdit]:
         cells: dict[int, _Text] = {}
         for name, args, kwargs in self.ops:
-            site: Site = args[0]
-            if site.cell not in self.sources:
-                raise FixError(f"cell {site.cell} is not a code cell")
-            cell = cells.get(site.cell) or cells.setdefault(site.cell, _Text(self.sources[site.cell]))
+            index = args[0] if isinstance(args[0], int) else args[0].cell  # a cell, or a Site in it
+            if index not in self.sources:
+                raise FixError(f"cell {index} is not a code cell")
+            cell = cells.get(index) or cells.setdefault(index, _Text(self.sources[index]))
             getattr(cell, name)(*args, **kwargs)
         out: list[CellEdit] = []
         for index, cell in cells.items():
@@ -239,16 +240,16 @@ class _Text:
 
     def remove_keyword(self, site: Site, name: str, node: ast.AST | None = None) -> None:
         call = self.call(site, node)
+        if call.lineno != call.end_lineno:
+            raise _Unhandled()  # over several lines libcst keeps comment lines and line breaks its own way
         spans = self.args(call)
         self.separators_ok(call, spans)
-        _, close_at = self.paren(call)
+        open_at, close_at = self.paren(call)
         for k, (a, s, e) in enumerate(spans):
             if not (isinstance(a, ast.keyword) and a.arg == name):
                 continue
             if len(spans) == 1:
-                if self.masked[e:close_at].strip():
-                    raise _Unhandled()  # the only argument, with a trailing comma
-                self.splice(s, e, "")
+                self.splice(open_at + 1, close_at, "")  # `f( x=1, )` -> `f()`
             elif k < len(spans) - 1:
                 self.splice(s, spans[k + 1][1], "")  # `b=1, ` before the next argument
             else:
@@ -264,3 +265,78 @@ class _Text:
         if self.masked[end - len(func.attr):end] != func.attr:
             raise _Unhandled()
         self.splice(end - len(func.attr), end, new)
+
+    def replace(self, site: Site, code: str, node: ast.AST | None = None) -> None:
+        """The expression, when it is not wrapped in parentheses of its own (libcst's node would
+        then include them)."""
+        try:
+            ast.parse(code, mode="eval")
+        except SyntaxError:
+            raise _Unhandled() from None
+        target = node if node is not None else site.node
+        if not isinstance(target, ast.expr):
+            raise _Unhandled()
+        s, e = self.span(target)
+        before = self.masked[:s].rstrip(" \t")
+        after = self.masked[e:].lstrip(" \t")
+        if before.endswith("(") and after.startswith(")"):
+            head = before[:-1].rstrip(" \t")
+            if not head or not (head[-1].isalnum() or head[-1] in "_)]"):
+                raise _Unhandled()  # `(x)`: parentheses around the expression itself
+        if "\n" in self.masked[s:e]:
+            raise _Unhandled()
+        self.splice(s, e, code)
+
+    def _statement(self, line: int) -> ast.stmt:
+        """The one simple statement that starts on `line` and shares its lines with no other."""
+        try:
+            tree = ast.parse(self.masked)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            raise _Unhandled() from None
+        found = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == line]
+        if len(found) != 1 or isinstance(found[0], _COMPOUND):
+            raise _Unhandled()
+        stmt = found[0]
+        others = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n is not stmt and
+                  not isinstance(n, _COMPOUND) and n.lineno <= stmt.end_lineno and n.end_lineno >= stmt.lineno]
+        if others:
+            raise _Unhandled()  # `a = 1; b = 2`
+        return stmt
+
+    def _lines_of(self, code: str, indent: str) -> str:
+        """The new statements as libcst writes them: each on its line, at the block's indentation."""
+        lines = code.rstrip("\n").split("\n")
+        try:
+            body = ast.parse(code).body
+        except SyntaxError:
+            raise _Unhandled() from None
+        if len(body) != len(lines) or any(isinstance(n, _COMPOUND) for n in body) or \
+                any(not ln.strip() or ln != ln.strip() or "#" in ln or ln.endswith("\\") for ln in lines):
+            raise _Unhandled()  # blank lines, comments, indented or continued code: libcst's layout
+        return "".join(indent + ln + "\n" for ln in lines)
+
+    def insert_before(self, cell: int, line: int, code: str) -> None:
+        self._statement(line)
+        text = self.lines[line - 1]
+        indent = text[: len(text) - len(text.lstrip())]
+        if line > 1:
+            above = self.lines[line - 2].strip()
+            if not above or above.startswith("#"):
+                raise _Unhandled()  # blank or comment lines above belong to the statement in libcst
+        start = self.starts[line - 1]
+        self.splice(start, start, self._lines_of(code, indent))
+
+    def insert_after(self, cell: int, line: int, code: str) -> None:
+        stmt = self._statement(line)
+        text = self.lines[line - 1]
+        indent = text[: len(text) - len(text.lstrip())]
+        end_line = stmt.end_lineno or line
+        if end_line >= len(self.lines):
+            raise _Unhandled()  # the last line of the cell has no newline to follow
+        at = self.starts[end_line]  # the start of the next line
+        self.splice(at, at, self._lines_of(code, indent))
+
+
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+             ast.AsyncFunctionDef, ast.ClassDef) + ((ast.Match,) if hasattr(ast, "Match") else ()) + \
+    ((ast.TryStar,) if hasattr(ast, "TryStar") else ())

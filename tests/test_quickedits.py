@@ -96,9 +96,49 @@ def test_the_usual_shapes_never_load_libcst():
 
 
 def test_anything_else_goes_to_libcst():
-    sources, site = _site("ModelCheckpoint('a')")
+    sources, site = _site("f(dict(a=1))")
     quick = QuickEditor(sources)
-    quick.set_keyword(site, "save_best_only", "True")
-    quick.replace(site, "ModelCheckpoint('b')")  # not a text operation: the libcst editor takes over
+    quick.rename_method(site, "g")  # a text operation, recorded...
+    quick.set_dict_key(Site(3, site.node.args[0]), "b", "2")  # ...then one that is not: libcst takes over
     assert quick._real is not None
-    assert [e.lines for e in quick.edits()] == [("ModelCheckpoint('b')",)]
+    with pytest.raises(FixError):  # `f` is not a method: the replayed record fails as libcst would
+        quick.edits()
+
+
+CELLS = [
+    "x = 1\nval = datagen.flow(df)\nmodel.fit(train, validation_data=val)",
+    "x = 1\n# the validation data\nval = datagen.flow(df)\nmodel.fit(train, validation_data=val)",
+    "x = 1\n\nval = datagen.flow(df)  # note\nmodel.fit(train, validation_data=val)",
+    "for i in range(3):\n    val = datagen.flow(df)\n    model.fit(train, validation_data=val)",
+    "x = 1\nval = datagen.flow(\n    df,\n)\nmodel.fit(train, validation_data=val)",
+    "x = 1; val = datagen.flow(df)\nmodel.fit(train, validation_data=val)",
+    "x = 1\nval = datagen.flow(df)\nmodel.fit(train, validation_data=(val))",
+    "x = 1\nval = datagen.flow(df)\nmodel.fit(train, validation_data=val)\n",
+]
+INSERTS = ["val_datagen = ImageDataGenerator(rescale=1. / 255)", "a = 1\nb = 2", "if x:\n    y = 1", "# c\nz = 1"]
+
+
+@pytest.mark.parametrize("code", CELLS)
+def test_inserts_and_replacements_like_libcst(code):
+    source = code
+    tree = ast.parse(mask(source).source)
+    stmt = next(n for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "val")
+    fit = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "fit")
+    arg = fit.keywords[0].value
+    site = Site(3, fit)
+    for how in ("insert_before", "insert_after"):
+        for new in INSERTS:
+            ops = [(how, (3, stmt.lineno, new), {})]
+            for editor_ops in (ops, ops + [("replace", ("val_gen",), {"node": arg})]):
+                results = []
+                for editor in (NotebookEditor({3: source}), QuickEditor({3: source})):
+                    try:
+                        for name, args, kwargs in editor_ops:
+                            if name == "replace":
+                                editor.replace(site, *args, **kwargs)
+                            else:
+                                getattr(editor, name)(*args, **kwargs)
+                        results.append(("ok", editor.edits()))
+                    except FixError:
+                        results.append(("fix-error", None))
+                assert results[0] == results[1], (code, editor_ops)
