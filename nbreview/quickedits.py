@@ -239,22 +239,51 @@ class _Text:
             self.splice(s, s, f"{names[i]}=")
 
     def remove_keyword(self, site: Site, name: str, node: ast.AST | None = None) -> None:
+        """As edits._without: the commas, line breaks and blank lines of the others stay as they were."""
         call = self.call(site, node)
-        if call.lineno != call.end_lineno:
-            raise _Unhandled()  # over several lines libcst keeps comment lines and line breaks its own way
         spans = self.args(call)
         self.separators_ok(call, spans)
         open_at, close_at = self.paren(call)
-        for k, (a, s, e) in enumerate(spans):
-            if not (isinstance(a, ast.keyword) and a.arg == name):
-                continue
-            if len(spans) == 1:
-                self.splice(open_at + 1, close_at, "")  # `f( x=1, )` -> `f()`
-            elif k < len(spans) - 1:
-                self.splice(s, spans[k + 1][1], "")  # `b=1, ` before the next argument
-            else:
-                self.splice(spans[k - 1][2], e, "")  # `, b=1` after the previous one
+        k = next((i for i, (a, _, _) in enumerate(spans) if isinstance(a, ast.keyword) and a.arg == name), None)
+        if k is None:
             return
+        n, t = len(spans), self.masked
+        if n == 1:
+            self.splice(open_at + 1, close_at, "")  # `f( x=1, )` -> `f()`
+            return
+
+        def comma(i: int) -> int | None:
+            end = spans[i][2]
+            if t[end:end + 1] == ",":
+                return end
+            if i < n - 1 or t[end:close_at].strip():
+                raise _Unhandled()  # a space before the comma: libcst gives it to the argument
+            return None
+
+        ck = comma(k)
+        if k < n - 1:
+            after = t[ck + 1:spans[k + 1][1]]  # type: ignore[operator]
+        else:
+            after = t[(ck + 1 if ck is not None else spans[k][2]):close_at]
+        if k == 0:
+            opening = t[open_at + 1:spans[0][1]]
+            self.splice(open_at + 1, spans[1][1], after[after.index("\n"):] if "\n" in after else opening)
+            return
+        cp = comma(k - 1)
+        assert cp is not None
+        before = t[cp + 1:spans[k][1]]
+        if "\n" in after and "\n" in before:  # both on lines of their own: blank lines kept, the item's line goes
+            gap = before[:before.rindex("\n") + 1] + after[after.index("\n") + 1:]
+        elif "\n" in after:
+            gap = after[after.index("\n"):]
+        else:
+            gap = before if k < n - 1 else after
+        if k < n - 1:
+            self.splice(cp + 1, spans[k + 1][1], gap)
+        elif ck is not None:  # `f(a,\n  b,\n)`: the trailing comma stays, on the item before
+            self.splice(cp + 1, close_at, gap)
+        else:
+            self.splice(spans[k - 1][2], close_at, gap)
 
     def rename_method(self, site: Site, new: str, node: ast.AST | None = None) -> None:
         call = self.call(site, node)
@@ -287,16 +316,21 @@ class _Text:
             raise _Unhandled()
         self.splice(s, e, code)
 
-    def _statement(self, line: int) -> ast.stmt:
-        """The one simple statement that starts on `line` and shares its lines with no other."""
+    def _statement(self, line: int, compound: bool = False) -> ast.stmt:
+        """The one statement that starts on `line` (a simple one, unless `compound`), sharing its
+        lines with no other."""
         try:
             tree = ast.parse(self.masked)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             raise _Unhandled() from None
         found = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == line]
-        if len(found) != 1 or isinstance(found[0], _COMPOUND):
+        if len(found) != 1:
             raise _Unhandled()
         stmt = found[0]
+        if isinstance(stmt, _COMPOUND):
+            if not compound:
+                raise _Unhandled()  # after a block: libcst puts the new lines after its trailing comments
+            return stmt
         others = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n is not stmt and
                   not isinstance(n, _COMPOUND) and n.lineno <= stmt.end_lineno and n.end_lineno >= stmt.lineno]
         if others:
@@ -316,7 +350,7 @@ class _Text:
         return "".join(indent + ln + "\n" for ln in lines)
 
     def insert_before(self, cell: int, line: int, code: str) -> None:
-        self._statement(line)
+        self._statement(line, compound=True)
         text = self.lines[line - 1]
         indent = text[: len(text) - len(text.lstrip())]
         if line > 1:
@@ -331,10 +365,12 @@ class _Text:
         text = self.lines[line - 1]
         indent = text[: len(text) - len(text.lstrip())]
         end_line = stmt.end_lineno or line
-        if end_line >= len(self.lines):
-            raise _Unhandled()  # the last line of the cell has no newline to follow
+        new = self._lines_of(code, indent)
+        if end_line >= len(self.lines):  # the last line of the cell, which has no newline of its own
+            self.splice(len(self.masked), len(self.masked), "\n" + new[:-1])
+            return
         at = self.starts[end_line]  # the start of the next line
-        self.splice(at, at, self._lines_of(code, indent))
+        self.splice(at, at, new)
 
 
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,

@@ -41,6 +41,17 @@ CALLS = [
     "Adam(lr=1e-3)",
     "Adam(lr=1e-3, decay=0.1)",
     "Adam(\n    lr=1e-3,  # speed\n)",
+    "ImageDataGenerator(rescale=1./255,\n                   rotation_range=20,\n                   workers=2)",
+    "ImageDataGenerator(\n    rescale=1./255,\n    workers=2,\n    zoom_range=0.1,\n)",
+    "ImageDataGenerator(\n    rescale=1./255,\n\n    workers=2,\n\n    zoom_range=0.1\n)",
+    "ImageDataGenerator(\n    zoom_range=0.1,\n    workers=2\n)",
+    "ImageDataGenerator(\n    zoom_range=0.1,\n    workers=2,\n    )",
+    "ImageDataGenerator(zoom_range=0.1, workers=2,\n                   rescale=1)",
+    "ImageDataGenerator(zoom_range=0.1,\n                   workers=2, rescale=1)",
+    "ImageDataGenerator(workers=2,\n                   rescale=1)",
+    "ImageDataGenerator(  workers=2 ,  rescale=1)",
+    "ImageDataGenerator(workers=2)",
+    "ImageDataGenerator(\n    workers=2\n)",
 ]
 OPS = [
     ("set_keyword", ("save_best_only", "True"), {"position": 3}),
@@ -50,6 +61,8 @@ OPS = [
     ("keywordize", (["generator", "steps_per_epoch", "epochs"],), {"keep": 1}),
     ("remove_keyword", ("workers",), {}),
     ("remove_keyword", ("use_multiprocessing",), {}),
+    ("remove_keyword", ("rescale",), {}),
+    ("remove_keyword", ("zoom_range",), {}),
     ("rename_method", ("fit",), {}),
 ]
 
@@ -114,7 +127,34 @@ CELLS = [
     "x = 1; val = datagen.flow(df)\nmodel.fit(train, validation_data=val)",
     "x = 1\nval = datagen.flow(df)\nmodel.fit(train, validation_data=(val))",
     "x = 1\nval = datagen.flow(df)\nmodel.fit(train, validation_data=val)\n",
+    "model.fit(train, validation_data=val)\nval = datagen.flow(df)",
+    "if x:\n    model.fit(train, validation_data=val)\n    val = datagen.flow(df)",
 ]
+LOOPS = [
+    "x = 1\nfor i in range(3):\n    preds = model.predict(gen)\n",
+    "x = 1\n# five passes\nfor i in range(3):\n    preds = model.predict(gen)",
+    "for i in range(3):\n    preds = model.predict(gen)",
+    "if y:\n    for i in range(3): preds = model.predict(gen)",
+    "def f():\n    for i in range(3):\n        preds = model.predict(gen)\n    return preds",
+]
+
+
+@pytest.mark.parametrize("code", LOOPS)
+def test_insert_before_a_block_like_libcst(code):
+    tree = ast.parse(code)
+    loop = next(n for n in ast.walk(tree) if isinstance(n, ast.For))
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "predict")
+    site = Site(3, call)
+    for new in INSERTS:
+        results = []
+        for editor in (NotebookEditor({3: code}), QuickEditor({3: code})):
+            try:
+                editor.insert_before(3, loop.lineno, new)
+                editor.replace(site, "tta_gen", node=call.args[0])
+                results.append(editor.edits())
+            except FixError:
+                results.append(None)
+        assert results[0] == results[1], (code, new)
 INSERTS = ["val_datagen = ImageDataGenerator(rescale=1. / 255)", "a = 1\nb = 2", "if x:\n    y = 1", "# c\nz = 1"]
 
 
