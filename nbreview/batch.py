@@ -25,6 +25,7 @@ from .model import NotebookError, NotebookReport, NotebookSummary, summarize
 
 NOTEBOOK_TIMEOUT = 120  # seconds for one notebook; the interpreter's budget normally ends far sooner
 CHUNK = 4  # notebooks per task sent to a worker
+STOP_GRACE = 5.0  # seconds the workers get to finish their notebook when the run is stopped
 WINDOW = 4  # tasks in flight per worker: bounds the results waiting for their turn
 
 
@@ -208,20 +209,53 @@ class _Pool:
                                               else None)
         self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
                                             initargs=(self.job,))
+        # The workers start at the first task. Meanwhile Ctrl-C (sent to the whole process group)
+        # is only noted, so that a worker just forked never dies of it half-started; this process
+        # then raises it, and the workers (which ignore it from their start) are stopped.
+        if _main_thread():
+            noted: list[int] = []
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+            try:
+                self.executor.submit(int).result()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            if noted:
+                raise KeyboardInterrupt
 
-    def _stop(self, kill: bool = False) -> None:
+    def _stop(self, how: str = "done") -> None:
+        """done: wait for the pool; broken: the pool has already failed (the executor stopped its
+        workers); abort (Ctrl-C, the output closed): let every worker finish the notebook it is
+        on (a worker killed while sending its result would leave the pool waiting forever), then
+        stop. A worker stuck longer than STOP_GRACE is killed, and if the pool still does not
+        end, the process exits at once rather than hang."""
         ex, self.executor = self.executor, None
         if ex is None:
             return
-        if kill:
-            for p in list((getattr(ex, "_processes", None) or {}).values()):
+        if how != "abort":
+            ex.shutdown(wait=True, cancel_futures=True)
+            return
+        if _main_thread():  # a second Ctrl-C must not leave the workers behind
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        manager = getattr(ex, "_executor_manager_thread", None)
+        processes = list((getattr(ex, "_processes", None) or {}).values())
+        ex.shutdown(wait=False, cancel_futures=True)
+        if manager is None:
+            return
+        manager.join(STOP_GRACE)
+        if manager.is_alive():
+            for p in processes:
                 try:
                     p.terminate()
                 except Exception:  # noqa: BLE001 - already gone
                     pass
-        # wait even after terminating: the pool's manager thread then ends before the interpreter
-        # does (a pool left running makes concurrent.futures' exit hook write to closed pipes)
-        ex.shutdown(wait=True, cancel_futures=True)
+            manager.join(2)
+            if manager.is_alive():  # pragma: no cover - a result half sent by a killed worker
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.write("nbreview: interrupted\n")
+                    sys.stderr.flush()
+                finally:
+                    os._exit(130)
 
     def results(self) -> Iterator[Result]:
         from concurrent.futures.process import BrokenProcessPool
@@ -231,8 +265,8 @@ class _Pool:
         chunks = [numbered[k:k + CHUNK] for k in range(0, len(numbered), CHUNK)]
         todo = deque(chunks)
         pending: deque = deque()
-        self._start()
         try:
+            self._start()  # inside: an interrupt while the workers start must stop them too
             while todo or pending:
                 while todo and len(pending) < self.workers * WINDOW:
                     chunk = todo.popleft()
@@ -245,7 +279,7 @@ class _Pool:
                     # one notebook at a time, so that only the culprit is lost
                     retry = [chunk] + [c for c, _ in pending]
                     pending.clear()
-                    self._stop(kill=True)
+                    self._stop("broken")
                     self._start()
                     for c in retry:
                         for item in c:
@@ -253,7 +287,7 @@ class _Pool:
                     continue
                 yield from done
         except BaseException:
-            self._stop(kill=True)
+            self._stop("abort")
             raise
         self._stop()
 
@@ -264,7 +298,7 @@ class _Pool:
         try:
             return self.executor.submit(_work, [item]).result()[0]  # type: ignore[union-attr]
         except BrokenProcessPool:
-            self._stop(kill=True)
+            self._stop("broken")
             self._start()
             return _missing(path, NotebookError.of("crashed"), self.job, i)
 
