@@ -344,11 +344,12 @@ def campaign(n: int, seed: int, batch: int, jobs: int, slow: float, keep: Path |
                     target = folder / f"n{i:06d}.ipynb"
                 names.append(target.name)
                 target.write_bytes(data)
+                before = len(problems)
                 report, took = review_inprocess(target, problems, slow, f"notebook {i} ({kind})")
                 times.append(took)
                 if report is not None and (i % 5 == 0 or kind.startswith(("value", "metadata", "splice"))):
                     check_outputs([report], problems, f"notebook {i} ({kind})")
-                if problems and keep is not None:
+                if len(problems) > before and keep is not None:
                     keep.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(target, keep / f"{seed}-{i}.ipynb")
             canary = "zz-canary.ipynb"
