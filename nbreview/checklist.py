@@ -103,9 +103,11 @@ def _status(task: str, attempts: list[Attempt], breaking: list[Finding], finding
             status = "unused"
         elif was_run and not facts.executed(a.site.cell):
             status = "not_run"
+        elif a.works is None:
+            status = "present"
         else:
             status = "done"
-        judged.append((("done", "broken", "unused", "not_run").index(status), a, status,
+        judged.append((("done", "present", "broken", "unused", "not_run").index(status), a, status,
                        broken if status == "broken" else at_line))
     if judged:
         _rank, a, status, linked = min(judged, key=lambda j: (j[0], j[1].site.key))
@@ -199,9 +201,11 @@ def _tta(facts: Facts) -> list[Attempt]:
     out = []
     for rec, loop in facts.tta_calls():
         data = rec.args.get("x")
-        out.append(Attempt(rec.site, cells={loop.cell} | ({data.site.cell} if isinstance(data, Obj) else set())))
+        out.append(Attempt(rec.site, cells={loop.cell} | ({data.site.cell} if isinstance(data, Obj) else set()),
+                           works=facts.augments(data).value or None))
     for outer, inner, call, data in facts.repeated_passes():
-        out.append(Attempt(Site(outer.cell, outer.node), cells={inner.cell, call.site.cell, data.site.cell}))
+        out.append(Attempt(Site(outer.cell, outer.node), cells={inner.cell, call.site.cell, data.site.cell},
+                           works=facts.augments(data).value or None))
     for rec in facts.calls:
         if rec.site.uncalled or not (rec.method in apis.PREDICT_METHODS or
                                      (rec.name == "()" and is_model(rec.callee))):

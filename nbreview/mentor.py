@@ -76,7 +76,10 @@ TOPICS: dict[str, dict[str, str]] = {
 }
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 # Missing tasks a verdict may suggest, in the order a mentor would (see checklist.TASK_IDEAS).
-IDEA_ORDER = ("fine-tuning", "augmentation", "lr-schedule", "tta", "ensembling")
+IDEA_ORDER = ("tta", "ensembling")
+# An idea is not suggested when the notebook already talks about it (the analysis may have missed it).
+IDEA_MENTIONS = {"tta": r"tta|test[-_ ]?time|аугментаци\w* (на|при) тест",
+                 "ensembling": r"ensembl|ансамбл|blend|\bens\b|models_list|\bmodels\s*="}
 CONTEXT_LINES = 2
 MAX_QUOTE = 14
 MAX_TOP = 3
@@ -179,12 +182,21 @@ class Task:
     done: bool
     place: Place | None
     status: str = "missing"  # see model.ChecklistItem
-    status_text: str = ""  # "сделано", "есть, но работает не так, как задумано — см. замечание 3", ...
+    status_text: str = ""  # "сделано", "есть, но работает не так, как задумано", ...
     remarks: list[int] = field(default_factory=list)  # numbers of the remarks it links to
+    see: str = ""  # "см. замечание" / "см. замечания" before the remark numbers
+    lang: str = "ru"
+
+    @property
+    def text(self) -> str:
+        """The status with its links in words: "есть, но работает не так, как задумано (см. замечание 3)"."""
+        if not self.remarks:
+            return self.status_text
+        return f"{self.status_text} ({self.see} {join_numbers(self.remarks, self.lang)})"
 
     @property
     def mark(self) -> str:
-        return {"done": "x", "broken": "!", "unused": "~", "not_run": "~"}.get(self.status, " ")
+        return {"done": "x", "present": "?", "broken": "!", "unused": "~", "not_run": "~"}.get(self.status, " ")
 
 
 @dataclass
@@ -323,9 +335,13 @@ def _ec(report: NotebookReport, cell: int | None) -> int | None:
     return c.execution_count if c else None
 
 
-def cell_label(index: int, execution_count: int | None, lang: str) -> str:
+def cell_label(index: int, execution_count: int | None, lang: str, code: bool = True) -> str:
+    """"ячейка 12, In [7]" for a code cell; a markdown cell has no prompt: "ячейка 11"."""
+    word = LABELS.get(lang, LABELS['en'])['cell']
+    if not code:
+        return f"{word} {index + 1}"
     prompt = f"In [{execution_count}]" if execution_count is not None else "In [ ]"
-    return f"{LABELS.get(lang, LABELS['en'])['cell']} {index + 1}, {prompt}"
+    return f"{word} {index + 1}, {prompt}"
 
 
 def section_of(report: NotebookReport, cell: int) -> str | None:
@@ -345,7 +361,8 @@ def _place(report: NotebookReport, cell: int, line: int, lang: str, end_line: in
            quote: bool = True, context: int = CONTEXT_LINES) -> Place:
     view = report.cell(cell)
     ec = view.execution_count if view else None
-    place = Place(cell, ec, cell_label(cell, ec, lang), section_of(report, cell), line=line)
+    code = view is None or view.cell_type == "code"
+    place = Place(cell, ec, cell_label(cell, ec, lang, code), section_of(report, cell), line=line)
     if quote and view is not None:
         src = view.source.split("\n")
         end = max(line, end_line or line)
@@ -474,14 +491,15 @@ def autofix_text(findings: list[Finding], info: cat.RuleInfo | None, lang: str) 
                     "fix it by hand.")
         return "Автоисправления нет: поправьте вручную." if ru else "No automatic fix: fix it by hand."
     what = _lower_first(safe[0].fix.description.get(lang, "").strip().rstrip(".")) if safe[0].fix else ""
-    what = f": {what}" if what else ""
+    what = what or ("исправить это место" if ru else "correct this place")
     if len(safe) == len(findings):
-        return f"`nbreview fix` исправит это сам{what}." if ru else f"`nbreview fix` corrects this{what}."
+        return f"Автоисправление (`nbreview fix`): {what}." if ru else f"Automatic fix (`nbreview fix`): {what}."
     cells = join_numbers(sorted({f.location.cell + 1 for f in safe}), lang)
     one = len({f.location.cell for f in safe}) == 1
     if ru:
-        return f"`nbreview fix` исправит это только в {'ячейке' if one else 'ячейках'} {cells}{what}; остальное — вручную."
-    return f"`nbreview fix` corrects this only in {'cell' if one else 'cells'} {cells}{what}; the rest by hand."
+        return (f"Автоисправление (`nbreview fix`, только в {'ячейке' if one else 'ячейках'} {cells}): {what}; "
+                f"остальное поправьте вручную.")
+    return f"Automatic fix (`nbreview fix`, only in {'cell' if one else 'cells'} {cells}): {what}; fix the rest by hand."
 
 
 def _quote_student(report: NotebookReport, remarks: list[Remark], rules: dict[str, cat.RuleInfo],
@@ -500,6 +518,8 @@ def _quote_student(report: NotebookReport, remarks: list[Remark], rules: dict[st
             used.add((s.cell, s.text))
             place = _place(report, s.cell, s.line, lang, quote=False)
             text = quote(s.text)
+            if text.endswith(".") and not text.endswith(".."):
+                text = text[:-1]  # «...точности». — the sentence's own full stop goes after the quote
             lq, rq = LABELS[lang]["lquote"], LABELS[lang]["rquote"]
             default = ("Это замечание как раз объясняет, почему так получилось." if lang == "ru" else
                        "This remark explains why it turned out that way.")
@@ -530,30 +550,26 @@ def _tasks(report: NotebookReport, remarks: list[Remark], lang: str) -> list[Tas
     for c in report.checklist:
         place = _place(report, c.cell, c.line or 1, lang, quote=False) if c.cell is not None else None
         linked = sorted({number[id(f)] for f in c.findings if id(f) in number})
+        see = ("см. замечание" if len(linked) == 1 else "см. замечания") if lang == "ru" else \
+            ("see remark" if len(linked) == 1 else "see remarks")
         out.append(Task(c.task, titles.get(c.task, c.task), c.done, place, c.status,
-                        task_status(c.status, linked, lang), linked))
+                        task_status(c.status, lang), linked, see, lang))
     return out
 
 
-def task_status(status: str, remarks: list[int], lang: str) -> str:
-    """How the checklist says a task's status, with links to the remarks that explain it."""
-    see = ""
-    if remarks:
-        nums = join_numbers(remarks, lang)
-        if lang == "ru":
-            see = f" — см. {'замечание' if len(remarks) == 1 else 'замечания'} {nums}"
-        else:
-            see = f" — see {'remark' if len(remarks) == 1 else 'remarks'} {nums}"
+def task_status(status: str, lang: str) -> str:
+    """How the checklist says a task's status."""
     ru = lang == "ru"
-    text = {
+    return {
         "done": "сделано" if ru else "done",
+        "present": "есть в коде, но по коду не видно, работает ли это" if ru else
+                   "present in the code, but whether it works cannot be told from the code",
         "broken": "есть, но работает не так, как задумано" if ru else "attempted, but it does not work as intended",
         "unused": "код есть, но не используется при обучении и предсказании" if ru else
                   "the code is there but never reaches training or prediction",
         "not_run": "код есть, но ячейка не запускалась" if ru else "the code is there, but its cell was never run",
         "missing": "не найдено в коде" if ru else "not found in the code",
     }.get(status, status)
-    return text + see
 
 
 def _coverage(report: NotebookReport, rules: dict[str, cat.RuleInfo]) -> Coverage:
@@ -614,13 +630,14 @@ def summary_line(counts: dict[str, int], lang: str) -> str:
 
 
 def _short_title(r: Remark) -> str:
-    return r.title.split(":")[0].strip() if ":" in r.title and len(r.title) > 60 else r.title
+    """The title up to its colon, for lists inside a sentence ("TTA без аугментаций")."""
+    return r.title.split(":")[0].strip() if ":" in r.title else r.title
 
 
 def _lower_first(title: str) -> str:
     """"Валидационные данные ..." -> "валидационные данные ..." inside a sentence; names (EfficientNet, TTA) stay."""
     head = title.split(" ", 1)[0]
-    bare = head.replace("-", "")
+    bare = head.rstrip(",.:;!?").replace("-", "")
     if bare.isalpha() and head[:1].isupper() and bare[1:].islower():
         return title[:1].lower() + title[1:]
     return title
@@ -683,8 +700,8 @@ def _strong(rv: Review) -> bool:
 
 
 def _items(remarks: list[Remark], lang: str) -> str:
-    return _join_words([f"{_lower_first(_short_title(r))} ({LABELS[lang]['remark']} {r.number}, "
-                        f"{LABELS[lang]['cell']} {r.place.number})" for r in remarks], lang)
+    return "; ".join(f"{_lower_first(_short_title(r))} ({LABELS[lang]['remark']} {r.number}, "
+                     f"{LABELS[lang]['cell']} {r.place.number})" for r in remarks)
 
 
 def opening(rv: Review) -> str:
@@ -702,8 +719,8 @@ def opening(rv: Review) -> str:
         parts.append((f"Хорошо получилось: {_join_words(praise, lang)}." if ru else
                       f"Done well: {_join_words(praise, lang)}."))
     elif strong:
-        parts.append((f"Из задач проекта в коде есть {_join_words(done, lang)}." if ru else
-                      f"Of the project's tasks, the code has {_join_words(done, lang)}."))
+        parts.append((f"Из задач проекта сделаны {_join_words(done, lang)}." if ru else
+                      f"Of the project's tasks, {_join_words(done, lang)} are done."))
     errors, total = rv.counts["error"], sum(rv.counts.values())
     level = tone(rv)
     summary = summary_line(rv.counts, lang)
@@ -736,8 +753,10 @@ def opening(rv: Review) -> str:
             lead = "But the code has " if strong else "The code has "
             parts.append(f"{lead}{what} do something other than you intended: {which}.")
         rest = total - errors
-        if rest:
-            parts.append(f"Остальные замечания ({count(rest, 'finding', lang)}) менее срочные." if ru else
+        if rest == 1:
+            parts.append("Ещё одно замечание менее срочное." if ru else "One more remark is less urgent.")
+        elif rest:
+            parts.append(f"Остальные {count(rest, 'finding', lang)} менее срочные." if ru else
                          f"The other {count(rest, 'finding', lang)} are less urgent.")
     else:
         lead = ("Однако в коде" if strong else "В коде") if ru else ("However, the code" if strong else "The code")
@@ -752,6 +771,14 @@ def opening(rv: Review) -> str:
                      "в отзыве не разобраны." if ru else
                      "The notebook was saved without cell outputs: no training logs or metrics are visible, so the "
                      "review says nothing about the results.")
+    code = [c for c in report.cells if c.cell_type == "code" and c.source.strip()]
+    ran = sum(1 for c in code if c.execution_count is not None)
+    if ran and ran * 2 < len(code):
+        cells = "ячейки" if len(code) % 10 == 1 and len(code) % 100 != 11 else "ячеек"
+        parts.append(f"Запущена только часть кода ({ran} из {len(code)} {cells}), поэтому результаты остальных "
+                     f"ячеек в ноутбуке не видны." if ru else
+                     f"Only part of the code was run ({ran} of {len(code)} code cells), so the other cells show no "
+                     f"results.")
     if rv.coverage_text:
         parts.append(rv.coverage_text)
     return " ".join(parts)
@@ -835,11 +862,18 @@ def next_steps(rv: Review) -> list[str]:
     for t in rv.checklist:
         if len(steps) >= MAX_STEPS:
             break
-        if t.status in ("unused", "not_run") and t.place is not None:
-            why = ("сейчас этот код не используется" if t.status == "unused" else "эта ячейка не запускалась") if ru \
-                else ("the code is not used now" if t.status == "unused" else "that cell was never run")
-            steps.append(f"Доведите до конца: {_lower_first(t.title)} ({t.place.label}) — {why}." if ru else
-                         f"Finish it: {_lower_first(t.title)} ({t.place.label}) — {why}.")
+        if t.status == "unused" and t.place is not None:
+            title = _lower_first(t.title.split(":")[0].strip())
+            steps.append(f"Подключите к обучению {title} ({t.place.label}): сейчас этот код не используется." if ru
+                         else f"Make {title} ({t.place.label}) part of the training: right now the code is not used.")
+    not_run = sorted({t.place.number for t in rv.checklist if t.status == "not_run" and t.place is not None})
+    if not_run and len(steps) < MAX_STEPS:
+        cells = join_numbers(not_run, lang)
+        one = len(not_run) == 1
+        steps.append(f"Запустите ноутбук целиком и сохраните его с выводами: {'ячейка' if one else 'ячейки'} "
+                     f"{cells} с задачами проекта не {'запускалась' if one else 'запускались'}." if ru else
+                     f"Run the whole notebook and save it with its outputs: {'cell' if one else 'cells'} {cells} "
+                     f"with project tasks {'was' if one else 'were'} never run.")
     if len(steps) < 2:
         from .checklist import TASK_IDEAS
 
@@ -850,10 +884,16 @@ def next_steps(rv: Review) -> list[str]:
                 break
             if status.get(task) != "missing" or task not in ideas:
                 continue
-            if task == "fine-tuning" and status.get("transfer-learning") != "done":
-                continue  # nothing pretrained to unfreeze
+            if _mentions(rv.report, IDEA_MENTIONS.get(task, "")):
+                continue
             steps.append(("Если ещё не пробовали, " if ru else "If you have not tried it yet, ") + ideas[task] + ".")
     return steps
+
+
+def _mentions(report: NotebookReport, pattern: str) -> bool:
+    import re
+
+    return bool(pattern) and any(re.search(pattern, c.source, re.I) for c in report.cells)
 
 
 def words(lang: str) -> dict[str, object]:

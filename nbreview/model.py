@@ -109,7 +109,7 @@ class Praise:
 Question = Praise
 
 
-CHECKLIST_STATUSES = ("done", "broken", "unused", "not_run", "missing")
+CHECKLIST_STATUSES = ("done", "present", "broken", "unused", "not_run", "missing")
 
 
 @dataclass
@@ -117,7 +117,9 @@ class ChecklistItem:
     """One task of the course project. `status`: "done" (live code that works), "broken" (attempted,
     but a finding says it does not work: `findings` are those findings), "unused" (the code is there
     but never reaches training or prediction), "not_run" (the notebook was run, this cell was not),
-    "missing" (not found in the code). `done` is True only for "done"."""
+    "present" (it is there, but whether it works cannot be told from the code: TTA over data whose
+    augmentation the analysis cannot see), "missing" (not found in the code). `done` is True only
+    for "done"."""
 
     task: str
     done: bool

@@ -37,9 +37,11 @@ class Attempt:
     """A place where the notebook does a project task, and whether it reaches training/prediction.
     `cells` are all the cells the attempt is made of (the loop, the predict call, the data)."""
 
+
     site: Site
     live: bool | None = True
     cells: frozenset[int] = frozenset()
+    works: bool | None = True  # None: whether it does what it should cannot be told (TTA over unknown data)
 
     def __post_init__(self) -> None:
         self.cells = frozenset(self.cells) | {self.site.cell}
@@ -100,12 +102,17 @@ def ensembles(facts: "Facts") -> list[Site]:
     """Places where predictions of two or more different models (or of one model with different
     weights: the best and the last checkpoint) are combined, and loops over a list of models."""
     out: list[Site] = []
+    model_loops = {id(lp.node): lp for rec in facts.calls for lp in rec.site.loops if _models_list(lp.over)}
     for v in _combinations(facts):
         states = {state for state in _prediction_states(facts, v, 0, set())}
-        if len(states) >= 2:
+        if len(states) >= 2 or any(_made_per_model(a, model_loops) for a in v.args.values()):
             out.append(v.site)
     for rec in facts.calls:
         if rec.site.uncalled or not _predicts(rec):
+            continue
+        model = root(rec.receiver if rec.method else rec.callee, "model")
+        if isinstance(model, Obj) and model.kind is ObjKind.ITER and _models_list(model.origin):
+            out.append(rec.site)  # `for m in models: m.predict(x)`, also through a helper
             continue
         node = rec.site.node
         model_node = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -113,10 +120,25 @@ def ensembles(facts: "Facts") -> list[Site]:
         if not isinstance(model_node, ast.Name):
             continue
         for loop in rec.site.loops:
-            if model_node.id in loop.targets and isinstance(loop.over, Seq) and len(loop.over.items) >= 2 and \
-                    all(is_model(i) for i in loop.over.items):
+            if model_node.id in loop.targets and _models_list(loop.over):
                 out.append(rec.site)
     return sorted(out, key=lambda s: s.key)
+
+
+def _made_per_model(v: Value | None, model_loops: dict) -> bool:
+    """Results collected once per model of a list: `[predict(m, x) for m in models]`, or a list
+    appended to inside `for m in models:`."""
+    if isinstance(v, Obj) and v.kind is ObjKind.COMPREHENSION:
+        return id(v.site.node) in model_loops
+    if isinstance(v, Seq):
+        return any(isinstance(i, Obj) and any(id(lp.node) in model_loops for lp in i.site.loops) for i in v.items)
+    return False
+
+
+def _models_list(v: Value | None) -> bool:
+    """A literal list of two or more different models."""
+    return isinstance(v, Seq) and len({id(root(i, "model")) for i in v.items}) >= 2 and \
+        all(is_model(i) for i in v.items)
 
 
 def _predicts(rec: CallRecord) -> bool:

@@ -116,7 +116,7 @@ def _review(console, rv, color: bool) -> None:
         console.print(Text(L["checklist"], style="bold underline"))
         for t in rv.checklist:
             where = f" ({t.place.label})" if t.place and t.status != "missing" else ""
-            _para(console, f"[{t.mark}] {t.title}{where} — {t.status_text}", indent=2,
+            _para(console, f"[{t.mark}] {t.title}{where} — {t.text}", indent=2,
                   style="dim" if t.status == "missing" else None)
         console.print()
     for n in rv.notes:
