@@ -71,7 +71,7 @@ def checklist(facts: Facts, findings: Iterable[Finding] = ()) -> list[ChecklistI
     """Every task of the project, with its status (see ChecklistItem) and the findings that break it."""
     findings = list(findings)
     rules = cat.catalog()
-    was_run = any(c.executed for c in facts.program.cells)
+    was_run = facts.notebook_ran
     attempts = {
         "transfer-learning": _transfer_learning(facts),
         "fine-tuning": _fine_tuning(facts),

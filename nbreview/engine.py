@@ -109,7 +109,6 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
     enabled = [(slug, rule, rules[slug]) for slug, rule in load_all().items()
                if slug in rules and options.enabled(slug)]
     enabled.sort(key=lambda x: x[2].kind != "check")  # stable: checks first, then praise and questions
-    was_run = any(c.execution_count is not None for c in nb.cells if c.cell_type == "code")
     for slug, rule, info in enabled:
         ctx = Context(facts, slug, {**info.options, **options.rule_options.get(slug, {})})
         try:
@@ -123,8 +122,8 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
                 continue  # e.g. "validation without augmentation" next to a remark that it leaks
             target = report.praise if info.kind == "praise" else report.questions
             hits = sorted(ctx.hits, key=lambda h: h.site.key)
-            if info.kind == "praise" and was_run:
-                hits = [h for h in hits if facts.executed(h.site.cell)]  # code that never ran earns nothing
+            if info.kind == "praise":
+                hits = [h for h in hits if facts.ran(h.site) is not False]  # code that never ran earns nothing
             for hit in hits[:1]:  # one compliment or question per kind
                 loc = _location(nb, hit.site.cell, hit.site.line, hit.site.column)
                 target.append(Praise(slug, loc, {lang: info.render_message(lang, hit.params, hit.variant)

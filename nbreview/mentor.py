@@ -830,11 +830,11 @@ def verdict(rv: Review) -> tuple[str, list[str]]:
             what = "ошибка выше влияет на результат — исправьте её" if errors == 1 else \
                 "ошибки выше влияют на результат — исправьте их"
             text = (f"Работа в целом хорошая, но {what} в первую очередь." if _strong(rv) else
-                    f"Основа работы в порядке, но {what} в первую очередь.")
+                    f"{_upper_first(what)} в первую очередь.")
         else:
             what = "the mistake above affects the result: fix it" if errors == 1 else \
                 "the mistakes above affect the result: fix them"
-            text = f"{'Good work overall' if _strong(rv) else 'The basis is sound'}, but {what} first."
+            text = f"Good work overall, but {what} first." if _strong(rv) else f"{_upper_first(what)} first."
     else:
         text = ("Ошибки в коде заметно влияют на результат — исправьте их по порядку, начиная с первого замечания." if ru
                 else "The mistakes in the code noticeably affect the result: fix them in order, starting with the "

@@ -82,8 +82,8 @@ def test_a_conclusion_in_markdown_is_quoted_in_the_remark_that_explains_it(noteb
     rv = build_review(review_path(path), "ru")
     remark = next(r for r in rv.remarks if r.rule == "tta-no-augmentation")
     (q,) = remark.quotes
-    assert q.text == "TTA не дал прироста, скор тот же."
-    assert q.message.startswith("Вы сами написали об этом (ячейка 2, In [ ]): «TTA не дал прироста, скор тот же.»")
+    assert q.text == "TTA не дал прироста, скор тот же"  # its full stop goes after the closing quote
+    assert q.message.startswith("Вы сами написали об этом (ячейка 2): «TTA не дал прироста, скор тот же».")
     assert "все проходы TTA одинаковые" in q.message
     en = build_review(review_path(path), "en")
     assert next(r for r in en.remarks if r.rule == "tta-no-augmentation").quotes[0].message.startswith(
