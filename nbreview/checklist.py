@@ -156,8 +156,21 @@ def _transfer_learning(facts: Facts) -> list[Attempt]:
 
 def _fine_tuning(facts: Facts) -> list[Attempt]:
     out = [Attempt(site, facts.trained_after(site, bb)) for site, bb, _whole in facts.unfreezes]
+    out += _keras_never_frozen(facts)
     out += _torch_fine_tuning(facts)
     return out
+
+
+def _keras_never_frozen(facts: Facts) -> list[Attempt]:
+    """A pretrained Keras backbone trained as a whole from the start: no `trainable = False`
+    anywhere in the notebook (any freezing we cannot tie to a backbone makes us stay silent)."""
+    if any(attr == "trainable" and not (isinstance(v, Const) and v.value is True)
+           for _site, _base, attr, v in facts.interp.attr_sets):
+        return []
+    for rec, model in facts.models_trained():
+        if any(is_pretrained(bb) for bb in backbones(model)):
+            return [Attempt(rec.site)]
+    return []
 
 
 def _torch_fine_tuning(facts: Facts) -> list[Attempt]:
