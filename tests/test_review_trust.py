@@ -204,6 +204,18 @@ def test_a_tta_the_review_calls_broken_is_shown_as_attempted_with_a_link(noteboo
     assert task.text.endswith(f"(см. замечание {remark.number})")
 
 
+def test_a_broken_tta_next_to_a_working_one_leaves_the_task_done(notebook):
+    report = review_path(notebook([
+        "import numpy as np\nfrom tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+        "test_gen = ImageDataGenerator().flow_from_directory('test', shuffle=False)\n"
+        "tta_gen = ImageDataGenerator(horizontal_flip=True, rotation_range=10).flow_from_directory('test', "
+        "shuffle=False)",
+        "p1 = np.mean([model.predict(test_gen) for _ in range(5)], axis=0)",
+        "p2 = np.mean([model.predict(tta_gen) for _ in range(10)], axis=0)"]))
+    assert [f.rule for f in report.findings] == ["tta-no-augmentation"]
+    assert statuses(report)["tta"] == "done"
+
+
 def test_a_task_breaking_rule_is_declared_in_the_catalog_not_in_the_checklist():
     src = (ROOT / "nbreview" / "checklist.py").read_text(encoding="utf-8")
     for slug in cat.catalog():
