@@ -17,9 +17,9 @@ def render_rule_page(info: RuleInfo, lang: str) -> str:
     h = HEAD.get(lang, HEAD["en"])
     sev = SEVERITY.get(lang, SEVERITY["en"]).get(info.severity, info.severity)
     out = [f"{info.code} {info.slug} — {info.text(info.title, lang)}", f"({h[5]}: {sev}, {info.framework})", ""]
-    # what the rule checks; a message template has holes ({name}), so without `checks` the page says why
-    desc = info.text(info.checks, lang) if info.checks else info.text(info.why, lang)
-    out += [f"## {h[0]}", desc.strip(), ""]
+    # what the rule checks (a message template has holes such as {name}: it is never shown here)
+    if info.checks:
+        out += [f"## {h[0]}", info.text(info.checks, lang).strip(), ""]
     out += [f"## {h[1]}", info.text(info.why, lang).strip(), ""]
     out += [f"## {h[2]}", info.text(info.fix, lang).strip(), ""]
     for kind, title in (("bad", h[3]), ("good", h[4])):
