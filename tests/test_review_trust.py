@@ -414,8 +414,9 @@ TERMS = {"TTA", "Keras", "PyTorch", "nbreview", "fix", "fine-tuning", "transfer"
 def english_words(text: str) -> list[str]:
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"«[^»]*»", " ", text)
-    words = re.findall(r"[A-Za-z][A-Za-z_\-]{3,}", text)
-    return [w for w in words if w not in TERMS and not re.match(r"[A-Z][a-z]*[A-Z0-9]", w)]
+    words = re.findall(r"[A-Za-z][A-Za-z0-9_\-.]{3,}", text)
+    # identifiers (snake_case, CamelCase, dotted, with digits) are names, not English prose
+    return [w for w in words if w not in TERMS and not re.search(r"[_.0-9]|[a-z][A-Z]|^[A-Z]{2}", w)]
 
 
 @pytest.mark.parametrize("path", FIXTURES + DEVSET, ids=lambda p: p.name)
