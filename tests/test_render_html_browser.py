@@ -173,5 +173,5 @@ def test_numbers_links_and_verdict_agree_in_the_browser(browser, tmp_path):
     assert page.locator("h3.topic").count() >= 2  # grouped by topic
     assert page.locator("p.verdict").is_visible() and page.locator("ol.steps li").count() == 3
     for text in page.locator("p.autofix").all_inner_texts():
-        assert text.startswith(("Автоисправление (nbreview fix)", "Автоисправления нет"))
+        assert text.startswith(("Автоисправление (nbreview fix)", "Автоматически"))
     page.close()

@@ -94,15 +94,15 @@ def test_a_list_monitor_gets_no_safe_fix_and_no_corrected_snippet(notebook):
     rv = build_review(report, "ru")
     remark = next(r for r in rv.remarks if r.rule == "checkpoint-save-best-only")
     assert remark.corrected is None
-    assert remark.autofix.startswith("Автоисправления нет")
+    assert remark.autofix.startswith("Автоматически — только с `nbreview fix --unsafe-fixes`")
 
 
 def test_every_remark_says_whether_nbreview_fix_corrects_it():
     report = review_path(ROOT / "fixtures/review_keras_mistakes.ipynb")
     for lang in ("ru", "en"):
         for r in build_review(report, lang).remarks:
-            assert r.autofix and "`nbreview fix`" in r.autofix or r.autofix.startswith(("Автоисправления нет",
-                                                                                       "No automatic fix"))
+            assert "nbreview fix" in r.autofix or r.autofix.startswith(("Автоматически это не исправить",
+                                                                                 "nbreview fix cannot"))
             safe = all(f.fix is not None and f.fix.safe for f in r.findings)
             assert (r.corrected is not None) <= safe
 

@@ -165,4 +165,7 @@ def _remark(console, rv, r, color: bool) -> None:
     if r.corrected:
         _para(console, f"{L['corrected']}:")
         _code(console, r.corrected, color)
+        for p in r.corrected_also:
+            _para(console, p.label, indent=6, style="dim")
+            _code(console, p.lines, color, indent=6)
     console.print()
