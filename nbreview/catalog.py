@@ -69,6 +69,13 @@ class RuleInfo:
     examples: list[Example] = field(default_factory=list)
     consequence: int = 50  # 0..100: how much it costs the student (for ordering)
     options: dict[str, Any] = field(default_factory=dict)  # configurable options -> defaults
+    # --- how the review reads a finding (all optional; see the README, "Adding a rule") ---
+    topic: str = "other"  # the review groups remarks by topic (mentor.TOPICS)
+    task: str | None = None  # a finding marks this project task as attempted but not working
+    contradicted_by: list[str] = field(default_factory=list)  # praise/question: withdrawn by these findings
+    step: dict[str, str] = field(default_factory=dict)  # the next step a verdict names, per language
+    words: dict[str, list[str]] = field(default_factory=dict)  # student's words it explains: about/symptom
+    explains: dict[str, str] = field(default_factory=dict)  # how a remark answers those words
 
     def text(self, table: dict[str, str], lang: str) -> str:
         return table.get(lang) or table.get("en") or next(iter(table.values()), "")
@@ -155,6 +162,12 @@ def _load_one(path: Path) -> RuleInfo:
         examples=examples,
         consequence=int(data.get("consequence", 50)),
         options=dict(data.get("options", {})),
+        topic=str(data.get("topic", "other")),
+        task=data.get("task"),
+        contradicted_by=list(data.get("contradicted_by", [])),
+        step=dict(data.get("step", {})),
+        words={k: list(v) for k, v in (data.get("words") or {}).items()},
+        explains=dict(data.get("explains", {})),
     )
 
 

@@ -78,6 +78,24 @@ MUTANTS = [
 ]
 
 
+# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
+REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
+REVIEW_MUTANTS = [
+    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
+     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
+    ("checklist.py", "        elif a.live is False:", "        elif False:"),
+    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
+     "    return {i for i, n in enumerate(overlap) if n > 0}"),
+    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
+    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
+    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
+    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
+     "if not hidden:"),
+    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
+     "            if False:"),
+]
+
+
 def _copy_package(dest: Path) -> None:
     """The package and its tests side by side in `dest` (pytest puts the tests' root first on
     sys.path, so the copy is what `import nbreview` finds there)."""
@@ -88,10 +106,10 @@ def _copy_package(dest: Path) -> None:
         (dest / content).symlink_to(ROOT / content)
 
 
-def _run(dest: Path) -> subprocess.CompletedProcess:
+def _run(dest: Path, suite: list[str] = SUITE) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           "--rootdir", str(dest), *SUITE],
+                           "--rootdir", str(dest), *suite],
                           cwd=dest, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -110,4 +128,15 @@ def test_mutant_is_killed(tmp_path, file, old, new):
     assert text.count(old) == 1, f"the mutated text must occur once in {file}"
     target.write_text(text.replace(old, new), encoding="utf-8")
     r = _run(tmp_path)
+    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+
+
+@pytest.mark.parametrize("file,old,new", REVIEW_MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(REVIEW_MUTANTS)])
+def test_review_mutant_is_killed(tmp_path, file, old, new):
+    _copy_package(tmp_path)
+    target = tmp_path / "nbreview" / file
+    text = target.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    r = _run(tmp_path, REVIEW_SUITE)
     assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"

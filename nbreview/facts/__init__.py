@@ -15,6 +15,8 @@ below are the analysis library every rule shares; each is documented where it is
 - Keras training (training.py): `fits_with_callback`, `compile_calls`, `history_keys`;
 - loops (loops.py): `training_loops`, `calls_inside`, `tta_loop`, `tta_calls`,
   `repeated_passes`, `model_calls`;
+- the project's tasks (tasks.py): `lr_schedules`, `ensembles`, `submission_writes`,
+  `weights_version`, `trained_after` (what the checklist asks);
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
   code we do not see), `gaps` (where the analysis was incomplete);
@@ -33,7 +35,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..program import Program
-from . import apis, loops, models, training
+from . import apis, loops, models, tasks, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -444,6 +446,47 @@ class Facts:
         from .datagens import generator_feeds
 
         return generator_feeds(self, gen)
+
+    # --- the project's tasks (tasks.py) ----------------------------------------------------
+    def lr_schedules(self) -> list["tasks.Attempt"]:
+        """LR callbacks, schedule objects and schedulers, each with whether it reaches training
+        (`live`: True / False when surely not, e.g. never stepped / None when unsure)."""
+        return tasks.lr_schedules(self)
+
+    def ensembles(self) -> list[Site]:
+        """Where predictions of different models (or of one model with different weights) are
+        combined, and loops that predict with each model of a list."""
+        return tasks.ensembles(self)
+
+    def submission_writes(self) -> list[Site]:
+        """`to_csv` / `np.savetxt` calls that write a submission (by file or table name, or
+        because the table holds predictions), helpers included."""
+        return tasks.submission_writes(self)
+
+    def weights_version(self, model: Value | None, seq: int) -> int:
+        """How many weight changes (load_weights, fit, load_state_dict, ...) the model had before `seq`."""
+        return tasks.weights_version(self, model, seq)
+
+    @cached_property
+    def _loads(self) -> dict[str, list[tuple[int, int, int]]]:
+        import ast
+
+        out: dict[str, list[tuple[int, int, int]]] = {}
+        for cc in self.program.cells:
+            if cc.tree is None:
+                continue
+            for node in ast.walk(cc.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    out.setdefault(node.id, []).append((cc.index, node.lineno, node.col_offset + 1))
+        return out
+
+    def loads_of(self, name: str) -> list[tuple[int, int, int]]:
+        """Where the notebook reads a variable (cell, line, column), in any cell or function."""
+        return self._loads.get(name, [])
+
+    def trained_after(self, site: Site, backbone: Obj) -> bool | None:
+        """Is a model holding `backbone` trained after `site`? None when no known model is trained."""
+        return tasks.trained_after(self, site, backbone)
 
 
 def analyse(program: Program) -> Facts:
