@@ -17,7 +17,13 @@ below are the analysis library every rule shares; each is documented where it is
   `repeated_passes`, `model_calls`;
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
-  code we do not see), `gaps` (where the analysis was incomplete).
+  code we do not see), `gaps` (where the analysis was incomplete);
+- object identity (identity.py): `structure` (what a Keras model is made of, and whether
+  that is known in full), `trainable_changes`, `frozen_at`, `top_site`, `layers_on`,
+  `include_top`, `arch_of` / `unread_attribute` (what a library network's forward reads),
+  `stores` (attribute and item stores, in order);
+- liveness (liveness.py): `callback_reach` (does a callback reach a fit that runs),
+  `replaced_by`, `fits_run`.
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -29,7 +35,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis, loops, models, training
+from . import apis, identity, liveness, loops, models, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -387,6 +393,68 @@ class Facts:
     def complete_between(self, lo: int, hi: int) -> bool:
         """No gap between these two points of the evaluation order."""
         return not self.flow.gaps_between(lo, hi)
+
+
+    # --- object identity (identity.py) -----------------------------------------------------
+    @property
+    def stores(self) -> list:
+        """Every `obj.attr = value` and `obj[key] = value` on an object, in evaluation order."""
+        return self.interp.stores
+
+    @staticmethod
+    def structure(model: Value | None) -> "identity.Structure | None":
+        """What a Keras model is made of (`parts`, `backbones`, `weight_layers`) and whether the
+        analysis sees all of it (`complete`); `contains(obj)` is False only when it is."""
+        return identity.structure(model)
+
+    @cached_property
+    def trainable_changes(self) -> list["identity.TrainableChange"]:
+        """Every `.trainable = ...` on a pretrained backbone or its layers, in evaluation order."""
+        return identity.trainable_changes(self)
+
+    def frozen_at(self, backbone: Obj, seq: int) -> bool | None:
+        """Whether the backbone is frozen as a whole when evaluation reaches `seq`."""
+        return identity.frozen_at(self, backbone, seq)
+
+    def top_site(self, site: Site, seq: int) -> Site:
+        """The student's top-level statement behind a site (the call of their helper function)."""
+        return identity.top_site(self, site, seq)
+
+    def layers_on(self, backbone: Obj) -> list[Obj]:
+        """Keras layers applied on top of a backbone's output (a head), in any model or none."""
+        return identity.layers_on(self, backbone)
+
+    @staticmethod
+    def include_top(backbone: Obj) -> bool | None:
+        return identity.include_top(backbone)
+
+    @staticmethod
+    def arch_of(model: Value | None) -> "identity.Arch | None":
+        """The library architecture of a PyTorch model (torchvision, timm, ...): the attributes
+        its forward reads, and its head attribute."""
+        return identity.arch_of(model)
+
+    @staticmethod
+    def unread_attribute(arch: "identity.Arch", attr: str) -> bool:
+        """The architecture's forward pass surely never reads this attribute."""
+        return identity.unread_attribute(arch, attr)
+
+    @staticmethod
+    def is_torch_module(v: Value | None) -> bool:
+        return identity.is_torch_module(v)
+
+    # --- liveness (liveness.py) -----------------------------------------------------------------
+    def callback_reach(self, callback: Obj) -> "liveness.Reach":
+        """Does a Keras callback reach the `callbacks=` of a fit that runs (True / False / None)?"""
+        return liveness.callback_reach(self, callback)
+
+    def replaced_by(self, callback: Obj) -> Obj | None:
+        """A later callback of the same class, bound to the same name, that is used."""
+        return liveness.replaced_by(self, callback)
+
+    def fits_run(self) -> list[CallRecord]:
+        """The Keras fit calls that run (not in a function nothing calls), in order."""
+        return liveness.fits(self)
 
 
 def analyse(program: Program) -> Facts:

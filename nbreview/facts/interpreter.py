@@ -32,6 +32,7 @@ from .values import (
     Ref,
     Seq,
     Site,
+    Store,
     Unknown,
     Use,
     Value,
@@ -105,6 +106,7 @@ class Interpreter:
         self.imports: list[tuple[Site, str]] = []  # every imported qualified name
         self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
+        self.stores: list[Store] = []  # obj.attr = value and obj[key] = value, in evaluation order
         self.gaps: list[Gap] = []  # where the analysis could not see everything
         self.seq = 0  # evaluation order of calls and objects
         self._depth = 0
@@ -323,6 +325,7 @@ class Interpreter:
             if isinstance(base, Obj):
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
+            self.stores.append(Store(site, base, "attr", target.attr, value, self.seq))
         elif isinstance(target, ast.Subscript):
             base = self.eval(target.value, frame, ctx)
             key = self.eval(target.slice, frame, ctx)
@@ -334,6 +337,8 @@ class Interpreter:
                     base.complete = False
             elif isinstance(base, Seq):
                 base.complete = False
+            elif isinstance(base, Obj):
+                self.stores.append(Store(ctx.site(stmt), base, "item", key, value, self.seq))
         elif isinstance(target, ast.Starred):
             self.assign(target.value, UNKNOWN, frame, ctx, stmt, record)
 
