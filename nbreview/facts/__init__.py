@@ -23,7 +23,9 @@ below are the analysis library every rule shares; each is documented where it is
   `include_top`, `arch_of` / `unread_attribute` (what a library network's forward reads),
   `stores` (attribute and item stores, in order);
 - liveness (liveness.py): `callback_reach` (does a callback reach a fit that runs),
-  `replaced_by`, `fits_run`.
+  `replaced_by`, `fits_run`;
+- data identity (data_identity.py): `data_paths` (the ways from data down to its sources:
+  parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`.
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -35,7 +37,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis, identity, liveness, loops, models, training
+from . import apis, data_identity, identity, liveness, loops, models, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -455,6 +457,32 @@ class Facts:
     def fits_run(self) -> list[CallRecord]:
         """The Keras fit calls that run (not in a function nothing calls), in order."""
         return liveness.fits(self)
+
+    # --- data identity (data_identity.py) -------------------------------------------------------
+    @cached_property
+    def _lineage(self) -> "data_identity.Lineage":
+        return data_identity.Lineage(self)
+
+    def data_paths(self, v: Value | None) -> list["data_identity.Path"]:
+        """Every way down from a data value to a source of its rows, as the steps met (the value's
+        own step first): parts of splits, duplications, concatenations, unknown steps."""
+        return self._lineage.paths(v)
+
+    @staticmethod
+    def overlap(a: tuple, b: tuple) -> bool:
+        """Two selections (`Path.selection()`) surely share rows."""
+        return data_identity.overlap(a, b)
+
+    @cached_property
+    def train_val_pairs(self) -> list["data_identity.TrainVal"]:
+        """(training data, validation data) used together: fit + validation_data / validation_split
+        (and a later evaluate on it), a training loop and an evaluation loop in one epoch loop."""
+        return data_identity.train_val_pairs(self)
+
+    def test_like(self, path: "data_identity.Path") -> "data_identity.Step | None":
+        """A step of the path reading test data (a file or folder named like a test set) or
+        pseudo-labels (a frame whose column was filled from a model's predictions)."""
+        return self._lineage.is_test_like(path)
 
 
 def analyse(program: Program) -> Facts:
