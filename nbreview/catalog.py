@@ -43,6 +43,7 @@ class Example:
     title: str = ""
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
+    outputs: list[str] | None = None  # the saved stream output of each code cell ("" for none)
 
     @property
     def fires(self) -> bool:
@@ -132,7 +133,8 @@ def _load_one(path: Path) -> RuleInfo:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
-                fixed=list(e["fixed"]) if "fixed" in e else None)
+                fixed=list(e["fixed"]) if "fixed" in e else None,
+                outputs=list(e["outputs"]) if "outputs" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(

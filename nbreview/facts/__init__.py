@@ -25,7 +25,10 @@ below are the analysis library every rule shares; each is documented where it is
 - liveness (liveness.py): `callback_reach` (does a callback reach a fit that runs),
   `replaced_by`, `fits_run`;
 - data identity (data_identity.py): `data_paths` (the ways from data down to its sources:
-  parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`.
+  parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`;
+- steps vs data sizes (data_sizes.py): `sample_count` (what the saved output says a
+  generator found), `batch_size`, `size_terms` (the data a number of steps is computed
+  from), `divisor`, `reads` (data built from another data object).
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -37,7 +40,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis, data_identity, identity, liveness, loops, models, training
+from . import apis, data_identity, data_sizes, identity, liveness, loops, models, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -483,6 +486,35 @@ class Facts:
         """A step of the path reading test data (a file or folder named like a test set) or
         pseudo-labels (a frame whose column was filled from a model's predictions)."""
         return self._lineage.is_test_like(path)
+
+    # --- steps vs data sizes (data_sizes.py) --------------------------------------------------
+    @cached_property
+    def _sizes(self) -> "data_sizes.Sizes":
+        return data_sizes.Sizes(self)
+
+    def sample_count(self, data: Value | None) -> "data_sizes.Count | None":
+        """How many samples (and classes) the saved output says this generator found."""
+        return self._sizes.count(data)
+
+    @staticmethod
+    def batch_size(data: Value | None) -> int | None:
+        """The batch size of a flow / dataset / loader (given or the library default)."""
+        return data_sizes.batch_size(data)
+
+    @staticmethod
+    def size_terms(v: Value | None) -> list[Obj]:
+        """The data objects a number is computed from (`train_gen.samples // BS` -> train_gen)."""
+        return data_sizes.size_terms(v)
+
+    @staticmethod
+    def divisor(v: Value | None) -> float | None:
+        """The constant a number of steps is divided by (`n // 64` -> 64)."""
+        return data_sizes.divisor(v)
+
+    @staticmethod
+    def reads(data: Value | None, obj: Obj) -> bool:
+        """`data` is `obj`, or a flow / loader / mapped dataset built from it."""
+        return data_sizes.reads(data, obj)
 
 
 def analyse(program: Program) -> Facts:

@@ -303,6 +303,9 @@ class Interpreter:
                 self.assignments.append((ctx.site(stmt), target.id, value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
+            if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and \
+                    len(value.value) == len(elts) and not any(isinstance(e, ast.Starred) for e in elts):
+                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)  # `a, b = 64, 16`
             if isinstance(value, Seq) and len(value.items) == len(elts) and not any(
                 isinstance(e, ast.Starred) for e in elts
             ):
