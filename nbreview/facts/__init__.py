@@ -28,7 +28,10 @@ below are the analysis library every rule shares; each is documented where it is
   parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`;
 - steps vs data sizes (data_sizes.py): `sample_count` (what the saved output says a
   generator found), `batch_size`, `size_terms` (the data a number of steps is computed
-  from), `divisor`, `reads` (data built from another data object).
+  from), `divisor`, `reads` (data built from another data object);
+- orientation (orientation.py): `domain` (does the student say the images have a natural
+  up/down: cars, animals, people, scenes — or not: satellite, microscopy), `turns`
+  (augmentations that flip images vertically or turn them by 90 degrees, and are applied).
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -40,7 +43,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis, data_identity, data_sizes, identity, liveness, loops, models, training
+from . import apis, data_identity, data_sizes, identity, liveness, loops, models, orientation, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -515,6 +518,19 @@ class Facts:
     def reads(data: Value | None, obj: Obj) -> bool:
         """`data` is `obj`, or a flow / loader / mapped dataset built from it."""
         return data_sizes.reads(data, obj)
+
+    # --- orientation (orientation.py) -----------------------------------------------------------
+    @cached_property
+    def domain(self) -> "orientation.Domain":
+        """What the notebook's own words say its images are, as far as up and down go: `upright`
+        True (cars, animals, people, scenes), None (satellite, microscopy, unknown or mixed)."""
+        return orientation.domain(self)
+
+    @cached_property
+    def turns(self) -> list["orientation.Turn"]:
+        """Augmentations that flip images vertically, transpose them or turn them by 90 degrees,
+        applied to data."""
+        return orientation.turns(self)
 
 
 def analyse(program: Program) -> Facts:
