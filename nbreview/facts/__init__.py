@@ -31,7 +31,10 @@ below are the analysis library every rule shares; each is documented where it is
   from), `divisor`, `reads` (data built from another data object);
 - orientation (orientation.py): `domain` (does the student say the images have a natural
   up/down: cars, animals, people, scenes — or not: satellite, microscopy), `turns`
-  (augmentations that flip images vertically or turn them by 90 degrees, and are applied).
+  (augmentations that flip images vertically or turn them by 90 degrees, and are applied);
+- label maps (label_maps.py): `set_orders` (class indices from the order of a set of
+  strings), `label_persists`, `encoders` (label encoders / flows fitted per part of a split),
+  `split_part`, `stratified`, `class_indices_reads`, `str_valued`.
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -43,7 +46,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis, data_identity, data_sizes, identity, liveness, loops, models, orientation, training
+from . import apis, data_identity, data_sizes, identity, label_maps, liveness, loops, models, orientation, training
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -531,6 +534,40 @@ class Facts:
         """Augmentations that flip images vertically, transpose them or turn them by 90 degrees,
         applied to data."""
         return orientation.turns(self)
+
+    # --- label maps (label_maps.py) -------------------------------------------------------------
+    @cached_property
+    def set_orders(self) -> list["label_maps.SetOrder"]:
+        """Class -> index mappings taken from the iteration order of a set of strings."""
+        return label_maps.set_orders(self)
+
+    @cached_property
+    def label_persists(self) -> bool:
+        """The notebook saves or loads a model, weights or predictions (another run may meet them)."""
+        return label_maps.persists(self)
+
+    @cached_property
+    def encoders(self) -> list["label_maps.Encoder"]:
+        """LabelEncoders and Keras flows that derive class indices from the data they are fitted on."""
+        return label_maps.encoders(self)
+
+    def split_part(self, data: Value | None) -> "data_identity.Step | None":
+        """The split part this data is (the nearest part step on its way to its source)."""
+        return label_maps.split_part(self, data)
+
+    @staticmethod
+    def stratified(step: "data_identity.Step") -> bool | None:
+        """Whether a split keeps every class in each part (stratified), False for an unstratified
+        random split, None when unknown."""
+        return label_maps.stratified(step)
+
+    def class_indices_reads(self) -> list[tuple[CallRecord, Obj]]:
+        """(the call using it, the generator) for every use of a generator's `class_indices`."""
+        return label_maps.decodes_with(self)
+
+    def str_valued(self, v: Value | None) -> bool | None:
+        """The values are strings (paths, folder names, a column cast to str): True / False / None."""
+        return label_maps.str_valued(self, v)
 
 
 def analyse(program: Program) -> Facts:
