@@ -105,7 +105,8 @@ def _shared(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
                                                "val": facts.describe(tv.val)}, []
             if v.parts and not t.parts:
                 site = _made_at(facts, tv)
-                return site, "full", {"train": facts.describe(tv.train), "val": facts.describe(tv.val),
+                variant = "final" if _trained_on_part_before(facts, tv, v.parts[0]) else "full"
+                return site, variant, {"train": facts.describe(tv.train), "val": facts.describe(tv.val),
                                       "source": t.source.what or None,
                                       "split": facts.quote(v.parts[0].site, 80)}, [v.parts[0].site]
             if v.parts and t.parts:
@@ -115,6 +116,18 @@ def _shared(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
             if not loop_pair:
                 return tv.at.site, "same", {"val": facts.describe(tv.val), "train": facts.describe(tv.train)}, []
     return None
+
+
+def _trained_on_part_before(facts, tv: TrainVal, vpart: Step) -> bool:
+    """An earlier fit trained on the other part of this very split: this fit on the whole data is
+    the "final training on all data" step."""
+    for other in facts.train_val_pairs:
+        if other.at.seq >= tv.at.seq:
+            continue
+        for p in facts.data_paths(other.train):
+            if any(s.kind == "part" and s.key == vpart.key and (s.lo, s.hi) != (vpart.lo, vpart.hi) for s in p.steps):
+                return True
+    return False
 
 
 def _made_at(facts, tv: TrainVal) -> Site:
@@ -127,6 +140,8 @@ def _how(vpart: Step, tpart: Step) -> str | None:
     """What makes two parts of one source overlap, in the student's terms."""
     if vpart.key and tpart.key and vpart.key[0] == tpart.key[0] == "idfd" and vpart.key[2] != tpart.key[2]:
         return f"seed={tpart.key[2]} / seed={vpart.key[2]}"
+    if vpart.key and len(vpart.key) == 3 and vpart.key[0] == "rows" and vpart.key[2] == "reshuffled":
+        return "shuffle() reshuffles every epoch before take() / skip()"
     if vpart.key and vpart.key[0] == "subset" and None not in (vpart.hi, tpart.lo):
         return f"validation_split={tpart.lo:g} / validation_split={vpart.hi:g}"
     return None

@@ -286,7 +286,10 @@ class Lineage:
             n = v.args.get("#0", v.args.get("count"))
             if isinstance(n, Const) and isinstance(n.value, int) and isinstance(origin, Obj):
                 lo, hi = (0.0, float(n.value)) if api == "take" else (float(n.value), float("inf"))
-                return self._down(Step("part", site, ("rows", origin.id), lo, hi, api), origin, depth)
+                # after a `shuffle` that reshuffles every epoch (the default), `take`/`skip`
+                # draw different rows each epoch: the two parts overlap over training
+                order = "reshuffled" if _reshuffled(origin) else "fixed"
+                return self._down(Step("part", site, ("rows", origin.id, order), lo, hi, api), origin, depth)
             return self._down(Step("part", site, ("rows", v.id), what=api), origin, depth)
         if api in ("head", "tail", "filter", "query", "shard", "nlargest", "nsmallest", "dropna", "drop_duplicates"):
             return self._down(Step("part", site, (api, v.id), what=api), origin, depth)
@@ -459,6 +462,20 @@ class Lineage:
         return False
 
 
+def _reshuffled(v: Value | None) -> bool:
+    """A tf.data pipeline with a `shuffle` that reshuffles on every iteration (the default)."""
+    for _ in range(apis.MAX_CHAIN):
+        if not isinstance(v, Obj) or v.kind is not ObjKind.METHOD:
+            return False
+        if v.api == "shuffle":
+            r = v.args.get("reshuffle_each_iteration", Const(True))
+            return isinstance(r, Const) and r.value is not False
+        if v.api in ("cache",):
+            return False  # a cache before the split keeps one order
+        v = v.origin
+    return False
+
+
 def _dup_call(rec: CallRecord) -> bool:
     if rec.method == "sample":
         r = rec.args.get("replace")
@@ -499,6 +516,12 @@ def _seeds_differ(a: tuple, b: tuple) -> bool:
         all(isinstance(s, int) for s in (ka[2], kb[2])) and None not in (lo_a, hi_a, lo_b, hi_b)
 
 
+def _reshuffled_parts(a: tuple, b: tuple) -> bool:
+    """`take` / `skip` of one dataset that reshuffles every epoch."""
+    (ka, _lo_a, _hi_a), (kb, _lo_b, _hi_b) = a, b
+    return ka == kb and len(ka) == 3 and ka[0] == "rows" and ka[2] == "reshuffled"
+
+
 def overlap(a: tuple, b: tuple) -> bool:
     """Two selections (`Path.selection()`) surely share rows: the same source, and along the
     parts they have in common, intervals that intersect; a selection with no parts is the
@@ -508,7 +531,8 @@ def overlap(a: tuple, b: tuple) -> bool:
         return False
     if not parts_a or not parts_b:
         return True  # one of them is the whole source
-    if len(parts_a) == len(parts_b) == 1 and _seeds_differ(parts_a[0], parts_b[0]):
+    if len(parts_a) == len(parts_b) == 1 and (_seeds_differ(parts_a[0], parts_b[0]) or
+                                              _reshuffled_parts(parts_a[0], parts_b[0])):
         return True
     # compare the outermost parts (nearest the source) with the same key
     pa = {k: (lo, hi) for k, lo, hi in parts_a}
