@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py"]
+SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py",
+         "tests/test_submissions_facts.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -54,6 +55,32 @@ MUTANTS = [
     ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
      'False and role == "evaluate"'),
     ("facts/pipelines.py", '[val for _s, val in v.attrs.get("transform", [])]', "[]"),
+    # object identity, liveness, data identity, sizes, orientation, label maps (the submissions topic)
+    ("facts/identity.py", "        return False if self.complete else None", "        return False"),
+    ("facts/identity.py", "            state = not ch.value", "            state = ch.value"),
+    ("facts/identity.py", "        return attr not in arch.children", "        return attr in arch.children"),
+    ("facts/identity.py", "        if rec.callee is outer and not rec.site.funcs:", "        if False:"),
+    ("facts/liveness.py", "        if isinstance(rec.receiver, (Seq, Dict)):\n            continue",
+     "        if isinstance(rec.receiver, (Seq, Dict)):\n            unsure = 'x'"),
+    ("facts/liveness.py", "            return value", "            return None"),
+    ("facts/data_identity.py", "        return True  # one of them is the whole source", "        return False"),
+    ("facts/data_identity.py", "not (lo < hi2 and lo2 < hi)", "False"),
+    ("facts/data_identity.py", "                return self._through(origin, depth)  # a shuffle",
+     "                return [Path((Step('unknown', site),))]"),
+    ("facts/data_identity.py", "            return isinstance(r, Const) and r.value is not False", "            return True"),
+    ("facts/data_identity.py", "        dup = any(_overlaps_any(", "        dup = False and any(_overlaps_any("),
+    ("facts/data_sizes.py", "            if len(found) != len(objs):\n                continue",
+     "            if not found:\n                continue"),
+    ("facts/orientation.py", "        if any(r.search(text) for r in _FREE_RE):\n            return Domain(None)",
+     "        if False:\n            return Domain(None)"),
+    ("facts/orientation.py", 'o.args.get("#0", Const("horizontal_and_vertical"))', 'o.args.get("#0", Const("horizontal"))'),
+    ("facts/orientation.py", "        return True\n    return False\n\n\ndef _random", "        return True\n    return True\n\n\ndef _random"),
+    ("facts/label_maps.py", "            continue  # sorted in place afterwards", "            pass"),
+    ("facts/label_maps.py", "        return s is not None and not (isinstance(s, Const) and s.value is None)",
+     "        return s is not None"),
+    ("checks/validation_steps_mismatch.py", "if d is not None and b is not None and d > b:",
+     "if d is not None and b is not None and d >= b:"),
+    ("checks/validation_steps_mismatch.py", "        if covered + b <= count.samples:", "        if covered < count.samples:"),
 ]
 
 

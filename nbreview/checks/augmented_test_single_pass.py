@@ -52,7 +52,7 @@ def _same_rows(facts, a: Value | None, b: Obj) -> bool:
 def _torch(ctx: Context) -> None:
     """A PyTorch loop that runs the model once over augmenting test data, outside training."""
     facts = ctx.facts
-    repeated = {id(lp) for lp, _inner, _rec, _data in facts.repeated_passes()}
+    repeated: set[int] | None = None
     seen: set[int] = set()
     for rec in facts.calls:
         if rec.name != "()" or rec.site.uncalled or not facts.is_model(rec.callee) or not rec.site.loops:
@@ -64,8 +64,12 @@ def _torch(ctx: Context) -> None:
         data = unwrap_iterable(inner.over)
         if not isinstance(data, Obj) or facts.kind_of(data).value != "data":
             continue
-        if any(lp in facts.training_loops or id(lp) in repeated for lp in rec.site.loops):
-            continue  # inside training (validation) or a repeated pass (TTA)
+        if any(lp in facts.training_loops for lp in rec.site.loops):
+            continue  # inside training: validation
+        if repeated is None:
+            repeated = {id(lp) for lp, _inner, _rec, _data in facts.repeated_passes()}
+        if any(id(lp) in repeated for lp in rec.site.loops):
+            continue  # a repeated pass (TTA)
         if Role.TRAIN in facts.roles_of(data) or _walked_in_training(facts, data, inner):
             continue
         if not _named_test(facts, data):

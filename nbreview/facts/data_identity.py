@@ -26,6 +26,7 @@ training, pseudo-labelled test rows put into the data a validation split is draw
 """
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -189,10 +190,7 @@ class Lineage:
                 return [Path((Step("source", site, ("dir", norm_dir(pat.value)), what=pat.value, obj=v),))]
             return [Path((Step("unknown", site, obj=v),))]
         if api.startswith(_DIR_SOURCES):
-            root = v.arg("root")
-            if isinstance(root, Const) and isinstance(root.value, str):
-                return [Path((Step("source", site, ("dir", norm_dir(root.value)), what=root.value, obj=v),))]
-            return [Path((Step("unknown", site, obj=v),))]
+            return self._folder(v, "root")
         if api in _IDFD:
             return self._idfd(v, None, depth)
         if api in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
@@ -335,8 +333,7 @@ class Lineage:
         datagen = v.origin
         subset = v.arg("subset", Const(None))
         if api == "flow_from_directory":
-            d = v.arg("directory")
-            below: list[Path] = self.paths(d) if isinstance(d, Const) else [Path((Step("unknown", v.site),))]
+            below: list[Path] = self._folder(v, "directory")
         elif api == "flow_from_dataframe":
             below = self.paths(v.arg("dataframe"))
         else:
@@ -356,24 +353,25 @@ class Lineage:
         return out
 
     def _idfd(self, v: Obj, item: int | None, depth: int) -> list[Path]:
-        d = v.arg("directory")
-        if not (isinstance(d, Const) and isinstance(d.value, str)):
-            return [Path((Step("unknown", v.site, obj=v),))]
-        src = Step("source", v.site, ("dir", norm_dir(d.value)), what=d.value, obj=v)
+        folder = self._folder(v, "directory")
+        if folder[-1].source.kind != "source":
+            return folder
+        src = folder[-1].source  # the folder itself (written files, if any, come first)
         subset, split, seed = v.arg("subset", Const(None)), v.arg("validation_split", Const(None)), v.arg("seed")
         if isinstance(subset, Const) and subset.value is None:
-            return [Path((src,))]
+            return folder
         which = subset.value if isinstance(subset, Const) else None
         if which == "both":
             if item is None:
                 return [Path((Step("unknown", v.site, obj=v),))]
             which = "training" if item == 0 else "validation"
         if which not in ("training", "validation"):
-            return [Path((Step("unknown", v.site, obj=v), src))]
+            return [Path((Step("unknown", v.site, obj=v),) + p.steps) for p in folder]
         f = float(split.value) if isinstance(split, Const) and isinstance(split.value, (int, float)) else None
         s = seed.value if isinstance(seed, Const) else ("?", v.id)
         lo, hi = ((0.0, 1 - f) if which == "training" else (1 - f, 1.0)) if f else (None, None)
-        return [Path((Step("part", v.site, ("idfd", src.key, s), lo, hi, f"subset='{which}'", v), src))]
+        part = Step("part", v.site, ("idfd", src.key, s), lo, hi, f"subset='{which}'", v)
+        return [Path((part,) + p.steps) for p in folder]
 
     def _item(self, v: Obj, index: int | None, depth: int) -> list[Path]:
         """One element of an unpacked result: `tr, va = train_test_split(df)`, `random_split`, ..."""
@@ -443,6 +441,46 @@ class Lineage:
                     return self._down(Step("part", v.site, ("rows", idx.origin.id), lo, hi, "Subset"), ds, depth)
         return self._down(Step("part", v.site, ("index", v.id), what="Subset"), ds, depth)
 
+    # --- folders and files written into them ---------------------------------------------------
+    def _folder(self, v: Obj, param: str) -> list[Path]:
+        """The folder a data object reads (`flow_from_directory(dir)`, `ImageFolder(root)`), with
+        the files the notebook wrote into it before: copies of its own files are a duplication,
+        copies of test files bring test images in."""
+        d = v.arg(param)
+        if not (isinstance(d, Const) and isinstance(d.value, str)):
+            return [Path((Step("unknown", v.site, obj=v),))]
+        src = Step("source", v.site, ("dir", norm_dir(d.value)), what=d.value, obj=v)
+        node = v.arg_sites.get(param)
+        node = node.value if isinstance(node, ast.keyword) else node
+        out = []
+        for w in self._writes_into(node, v.seq):
+            if w.copies_own:
+                out.append(Path((Step("dup", w.site, what=w.text), src)))
+            elif w.source is not None:
+                step = Step("concat", w.site, ("copy", w.site.cell, w.site.line), what=w.text)
+                out.append(Path((step, Step("source", w.site, ("copy", w.source), what=w.source))))
+        return out + [Path((src,))] if out else [Path((src,))]
+
+    def _writes_into(self, folder: ast.AST | None, before: int) -> list["_Write"]:
+        if folder is None:
+            return []
+        prefix = _tokens(folder)
+        if not prefix:
+            return []
+        out = []
+        for w in self._writes:
+            if w.seq < before and w.dest[: len(prefix)] == prefix and len(w.dest) > len(prefix):
+                copies_own = w.src is not None and w.src[: len(prefix)] == prefix
+                source = None if copies_own or w.src is None else _tokens_text(w.src)
+                out.append(_Write(w.site, w.seq, w.dest, w.src, w.text, copies_own, source))
+        return out
+
+    @property
+    def _writes(self) -> list["_Write"]:
+        if not hasattr(self, "_write_list"):
+            self._write_list = [w for rec in self.facts.calls if (w := _write_of(rec)) is not None]
+        return self._write_list
+
     # --- questions -------------------------------------------------------------------------
     def is_test_like(self, path: Path) -> Step | None:
         """A step of the path that reads test data: a file or folder named like a test set, or a
@@ -451,6 +489,9 @@ class Lineage:
             if step.kind == "source" and step.key and step.key[0] in ("csv", "dir") and \
                     _TEST_NAME.search(posixpath.basename(step.key[1]) or step.key[1]):
                 return step
+            if step.kind == "source" and step.key and step.key[0] == "copy" and \
+                    _TEST_NAME.search(step.key[1]):
+                return step  # files copied in from a test folder
             if step.obj is not None and self._predicted(step.obj):
                 return step
         return None
@@ -460,6 +501,106 @@ class Lineage:
             if st.kind == "item" and st.base is frame and _from_predictions(st.value):
                 return True
         return False
+
+
+# calls that write an image file: (index of the source path argument or None, index of the destination)
+_WRITES = {"shutil.copy": (0, 1), "shutil.copy2": (0, 1), "shutil.copyfile": (0, 1), "shutil.move": (0, 1),
+           "os.symlink": (0, 1), "os.link": (0, 1), "os.rename": (0, 1), "cv2.imwrite": (None, 0),
+           "keras.utils.save_img": (None, 0), "keras.preprocessing.image.save_img": (None, 0),
+           "imageio.imwrite": (None, 0), "matplotlib.pyplot.imsave": (None, 0), "skimage.io.imsave": (None, 0)}
+_READS = ("cv2.imread", "PIL.Image.open", "keras.utils.load_img", "keras.preprocessing.image.load_img",
+          "imageio.imread", "skimage.io.imread", "matplotlib.pyplot.imread")
+
+
+@dataclass(frozen=True)
+class _Write:
+    site: Site
+    seq: int
+    dest: tuple  # tokens of the destination path expression
+    src: tuple | None  # tokens of the source path (a copy, or the file an image was read from)
+    text: str
+    copies_own: bool = False
+    source: str | None = None
+
+
+def _write_of(rec: CallRecord) -> _Write | None:
+    node = rec.site.node
+    if not isinstance(node, ast.Call) or rec.site.uncalled:
+        return None
+    spec = _WRITES.get(rec.name)
+    if spec is None and rec.method == "save" and node.args:
+        spec = (None, 0)  # PIL `image.save(path)`
+    if spec is None:
+        return None
+    src_i, dst_i = spec
+    if dst_i >= len(node.args):
+        return None
+    dest = _tokens(node.args[dst_i])
+    if not dest:
+        return None
+    src: tuple | None = None
+    if src_i is not None and src_i < len(node.args):
+        src = _tokens(node.args[src_i]) or None
+    else:
+        image = rec.args.get("#1") if rec.method is None else rec.receiver
+        read = _read_of(image)
+        src = _tokens(read) if read is not None else None
+    try:
+        text = ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse of a parsed node
+        text = rec.name
+    return _Write(rec.site, rec.seq, dest, src, text[:80])
+
+
+def _read_of(v: Value | None, depth: int = 0) -> ast.AST | None:
+    """The path expression an image was read from (`cv2.imread(path)`), through the calls and
+    operations made on it."""
+    if depth > 8 or not isinstance(v, Obj):
+        return None
+    if v.kind is ObjKind.CALL and (v.api or "") in _READS:
+        node = v.site.node
+        return node.args[0] if isinstance(node, ast.Call) and node.args else None
+    nxt = [v.origin] + [a for k, a in v.args.items() if k.startswith("#")]
+    for a in nxt:
+        found = _read_of(a, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _tokens(node: ast.AST | None) -> tuple:
+    """A path expression as tokens, so that a folder is a prefix of the files in it:
+    `TRAIN + f'{cat}/x.jpg'` -> (('name', 'TRAIN'), ('expr', 'cat'), ('const', 'x.jpg'))."""
+    if node is None:
+        return ()
+    if isinstance(node, ast.Name):
+        return (("name", node.id),)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return tuple(("const", part) for part in node.value.replace("\\", "/").split("/") if part and part != ".")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _tokens(node.left) + _tokens(node.right)
+    if isinstance(node, ast.JoinedStr):
+        out: tuple = ()
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                out += _tokens(part)
+            else:
+                out += (("expr", ast.unparse(part.value)),)  # type: ignore[attr-defined]
+        return out
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" and \
+            isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "path":
+        out = ()
+        for a in node.args:
+            out += _tokens(a) or (("expr", ast.unparse(a)),)
+        return out
+    try:
+        return (("expr", ast.unparse(node)),)
+    except Exception:  # pragma: no cover
+        return ()
+
+
+def _tokens_text(tokens: tuple) -> str:
+    return "/".join(t[1] for t in tokens)
 
 
 def _reshuffled(v: Value | None) -> bool:

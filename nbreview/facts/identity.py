@@ -211,7 +211,7 @@ def frozen_at(facts: "Facts", backbone: Obj, seq: int) -> bool | None:
     when nothing froze it or it was unfrozen; None when a change under a condition, of a part
     of it, or to an unknown value leaves it open."""
     state: bool | None = False
-    for ch in trainable_changes(facts):
+    for ch in facts.trainable_changes:
         if ch.backbone is not backbone or ch.seq >= seq or ch.site.uncalled:
             continue
         if ch.value is None or ch.site.conds:
