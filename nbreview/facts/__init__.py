@@ -204,6 +204,27 @@ class Facts:
         c = self.program.code_cell(cell)
         return bool(c and c.executed)
 
+    @cached_property
+    def notebook_ran(self) -> bool:
+        """The notebook was saved after running (some code cell has an execution count)."""
+        return any(cc.executed for cc in self.program.cells)
+
+    def ran(self, site: Site) -> bool | None:
+        """Did the code at this site run before the notebook was saved? False for a cell with an
+        empty `In [ ]` in a notebook that was run (and for code in functions nothing calls);
+        None when the notebook carries no execution counts at all."""
+        if site.uncalled:
+            return False
+        if not self.notebook_ran:
+            return None
+        return self.executed(site.cell)
+
+    @cached_property
+    def out_of_order(self) -> bool:
+        """Cells were run in another order than they stand (an execution count goes down)."""
+        counts = [cc.cell.execution_count for cc in self.program.cells if cc.executed]
+        return any(b < a for a, b in zip(counts, counts[1:]))
+
     # --- names -------------------------------------------------------------------------
     @cached_property
     def _names(self) -> dict[int, str]:
@@ -572,9 +593,11 @@ class Facts:
 
 def analyse(program: Program) -> Facts:
     interp = Interpreter()
+    ran = any(cc.executed for cc in program.cells)  # counts mean something only if the notebook was run
     for cc in program.cells:
         if cc.tree is not None:
-            interp.run_cell(cc.index, cc.tree)
+            count = (cc.cell.execution_count if cc.executed else -1) if ran else None
+            interp.run_cell(cc.index, cc.tree, count)
         elif cc.masked.skipped is None:  # a Python cell that does not parse: its code is unseen
             interp.gaps.append(Gap(cc.index, 1, "unparsed", interp.seq))
     interp.finish()
