@@ -22,7 +22,7 @@ class AugmentedTestSinglePass(Rule):
 
 def _keras(ctx: Context) -> None:
     facts = ctx.facts
-    predicts = [r for r in facts.method_calls(*apis.PREDICT_METHODS) if not r.site.uncalled]
+    predicts = [r for r in facts.method_calls(*apis.PREDICT_METHODS) if facts.ran(r.site) is not False]
     for rec in predicts:
         data = rec.args.get("x")
         if not isinstance(data, Obj) or rec.site.loops or facts.tta_loop(rec) is not None:
@@ -55,7 +55,7 @@ def _torch(ctx: Context) -> None:
     repeated: set[int] | None = None
     seen: set[int] = set()
     for rec in facts.calls:
-        if rec.name != "()" or rec.site.uncalled or not facts.is_model(rec.callee) or not rec.site.loops:
+        if rec.name != "()" or facts.ran(rec.site) is False or not facts.is_model(rec.callee) or not rec.site.loops:
             continue
         inner = rec.site.loops[-1]
         if inner.id in seen or inner.kind != "for":

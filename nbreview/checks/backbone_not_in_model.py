@@ -17,10 +17,10 @@ class BackboneNotInModel(Rule):
         done: set[int] = set()
         for ch in facts.trainable_changes:
             bb = ch.backbone
-            if bb.id in done or ch.site.uncalled or _hidden(bb):
+            if bb.id in done or facts.ran(ch.site) is False or _hidden(bb):
                 continue
             later = [f for f in fits if f.seq > ch.seq]
-            if not later:
+            if not later or any(facts.order_conflict(ch.site, ch.seq, f.site, f.seq) for f in fits):
                 continue
             structures = [facts.structure(f.receiver) for f in later]
             if any(s is None or s.contains(bb) is not False for s in structures):

@@ -21,6 +21,8 @@ class CallbackNotUsed(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         for cb in facts.created(*EFFECTIVE_CALLBACKS):
+            if facts.ran(cb.site) is False:
+                continue  # made in a cell that did not run: it never existed
             if facts.callback_reach(cb).value is not False or facts.replaced_by(cb) is not None:
                 continue
             runs = facts.fits_run()

@@ -37,6 +37,9 @@ class HeadReinitialised(Rule):
                         continue  # the trained head (or an older layer) is reused
                     if set(first.site.loops) & set(m2.site.loops) or _weights_loaded(facts, m2, second):
                         continue
+                    if facts.order_conflict(first.site, first.seq, second.site, second.seq) or \
+                            facts.order_conflict(first.site, first.seq, m2.site, m2.seq):
+                        continue
                     reported.add(m2.id)
                     new = head2[-1]
                     ctx.report(facts.top_site(new.site, new.seq), subject=m2, related=[first.site, second.site],

@@ -14,12 +14,14 @@ class LabelMappingUnstable(Rule):
         facts = ctx.facts
         if facts.label_persists:
             for so in facts.set_orders:
+                if facts.ran(so.site) is False:
+                    continue
                 ctx.report(facts.top_site(so.site, so.set_obj.seq), subject=so.set_obj, related=[so.use],
                            params={"code": facts.quote(so.site, 60)})
         risky = _per_split(ctx)
         trained = {id(rec.args.get("x")) for rec in facts.fits_run()}
         for read, gen in facts.class_indices_reads():
-            if id(gen) in trained or id(gen) not in risky:
+            if id(gen) in trained or id(gen) not in risky or facts.ran(read.site) is False:
                 continue
             ctx.report(facts.top_site(read.site, read.seq), subject=gen, variant="decode",
                        related=[gen.site], params={"gen": facts.describe(gen)})
@@ -43,6 +45,8 @@ def _per_split(ctx: Context) -> set[int]:
                 continue
             sure = _classes_differ(facts, a, b)
             if sure is False or (sure is None and facts.stratified(pa) is not False):
+                continue
+            if facts.ran(a.site) is False or facts.ran(b.site) is False:
                 continue
             small = b if (pb.lo or 0) >= (pa.lo or 0) else a
             if small.kind == "flow":

@@ -21,6 +21,8 @@ class UnnaturalAugmentation(Rule):
             return
         ru, en = WHAT[dom.what]
         for t in turns:
+            if facts.ran(t.site) is False:
+                continue
             ctx.report(facts.top_site(t.site, t.owner.seq) if t.owner is not None else t.site, subject=t,
                        variant="default" if t.kind == "flip" else "rotate",
                        params={"aug": facts.quote(t.site, 70), "what_ru": ru, "what_en": en,

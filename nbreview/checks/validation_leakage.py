@@ -19,13 +19,15 @@ class ValidationLeakage(Rule):
         for tv in facts.train_val_pairs:
             tp = [p for p in facts.data_paths(tv.train) if p.known]
             vp = [p for p in facts.data_paths(tv.val) if p.known]
-            if not tp or not vp or _named_train(facts, tv):
+            if not tp or not vp or _named_train(facts, tv) or facts.ran(tv.at.site) is False:
                 continue
             related = [u.site for u in tv.val_uses]
             for finder in (_oversampled, _pseudo, _shared):
                 found = finder(ctx, tv, tp, vp)
                 if found is not None:
                     site, variant, params, more = found
+                    if facts.ran(site) is False:
+                        break
                     ctx.report(site, subject=tv, variant=variant, params=params,
                                related=[s for s in more + related if s is not None])
                     break

@@ -16,7 +16,7 @@ class ValidationStepsMismatch(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         for rec in facts.method_calls(*apis.FIT_METHODS, *apis.EVALUATE_METHODS, *apis.PREDICT_METHODS):
-            if rec.site.uncalled:
+            if facts.ran(rec.site) is False:
                 continue
             if rec.method in apis.FIT_METHODS:
                 param, data = "validation_steps", rec.args.get("validation_data")

@@ -23,7 +23,7 @@ below are the analysis library every rule shares; each is documented where it is
   `include_top`, `arch_of` / `unread_attribute` (what a library network's forward reads),
   `stores` (attribute and item stores, in order);
 - liveness (liveness.py): `callback_reach` (does a callback reach a fit that runs),
-  `replaced_by`, `fits_run`;
+  `replaced_by`, `fits_run`, `order_conflict` (two places ran in the other order than they stand);
 - data identity (data_identity.py): `data_paths` (the ways from data down to its sources:
   parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`;
 - steps vs data sizes (data_sizes.py): `sample_count` (what the saved output says a
@@ -483,6 +483,10 @@ class Facts:
     def replaced_by(self, callback: Obj) -> Obj | None:
         """A later callback of the same class, bound to the same name, that is used."""
         return liveness.replaced_by(self, callback)
+
+    def order_conflict(self, a: Site, seq_a: int, b: Site, seq_b: int) -> bool:
+        """The execution counts say these two ran in the other order than the cells stand."""
+        return liveness.order_conflict(self, a, seq_a, b, seq_b)
 
     def fits_run(self) -> list[CallRecord]:
         """The Keras fit calls that run (not in a function nothing calls), in order."""

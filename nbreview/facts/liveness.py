@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import apis
-from .values import CallRecord, Const, Dict, Obj, ObjKind, Seq
+from .values import CallRecord, Const, Dict, Obj, ObjKind, Seq, Site
 
 if TYPE_CHECKING:
     from . import Facts
@@ -41,8 +41,9 @@ class Reach:
 
 
 def fits(facts: "Facts") -> list[CallRecord]:
-    """The Keras `fit` calls that run (not inside a function nothing calls), in order."""
-    return [rec for rec in facts.method_calls(*apis.FIT_METHODS) if not rec.site.uncalled]
+    """The Keras `fit` calls that run (not inside a function nothing calls, not in a cell left
+    unexecuted in a notebook that was run), in order."""
+    return [rec for rec in facts.method_calls(*apis.FIT_METHODS) if facts.ran(rec.site) is not False]
 
 
 def callback_reach(facts: "Facts", cb: Obj) -> Reach:
@@ -52,8 +53,8 @@ def callback_reach(facts: "Facts", cb: Obj) -> Reach:
     for use in cb.uses:
         rec = use.call
         if rec.method in apis.FIT_METHODS and use.param == "callbacks":
-            if rec.site.uncalled:
-                unsure = "a fit in a function the notebook never calls"
+            if facts.ran(rec.site) is False:
+                unsure = "a fit that did not run (a function nothing calls, an unexecuted cell)"
             else:
                 used.append(rec)
             continue
@@ -74,10 +75,29 @@ def callback_reach(facts: "Facts", cb: Obj) -> Reach:
     runs = fits(facts)
     if not runs:
         return Reach(None, why="no fit runs: the notebook trains some other way")
+    if any(order_conflict(facts, cb.site, cb.seq, rec.site, rec.seq) for rec in runs):
+        return Reach(None, why="cells ran out of order: a fit may have used it")
     for rec in runs:
         if rec.seq > cb.seq and not _callbacks_known(rec.arg("callbacks")):
             return Reach(None, why="a later fit whose callbacks cannot be read")
     return Reach(False)
+
+
+def order_conflict(facts: "Facts", a: Site, seq_a: int, b: Site, seq_b: int) -> bool:
+    """The notebook says these two ran in the other order than they stand: both cells have an
+    execution count, and the one evaluated first (cell order) ran later in the kernel. Which of
+    them acted on what the other made is then ambiguous."""
+    if a.cell == b.cell or not facts.notebook_ran:
+        return False
+    ca, cb = _count(facts, a.cell), _count(facts, b.cell)
+    if ca is None or cb is None:
+        return False
+    return (seq_a < seq_b) != (ca < cb)
+
+
+def _count(facts: "Facts", cell: int) -> int | None:
+    c = facts.program.code_cell(cell)
+    return c.cell.execution_count if c is not None else None
 
 
 def _callbacks_known(v) -> bool:
