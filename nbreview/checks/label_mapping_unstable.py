@@ -54,7 +54,8 @@ def _per_split(ctx: Context) -> set[int]:
             ctx.report(facts.top_site(small.site, small.obj.seq), subject=small.obj,
                        variant="per_split" if small.kind == "label_encoder" else "per_split_flow",
                        related=[(a if small is b else b).site],
-                       params={"name": facts.name_of(small.obj), "split": facts.quote(pa.site, 60) if pa.site else None})
+                       params={"name": facts.name_of(small.obj), "split": facts.quote(pa.site, 60) if pa.site else None,
+                               "classes": _class_counts(facts, small, a if small is b else b)})
     return out
 
 
@@ -67,3 +68,13 @@ def _classes_differ(facts, a, b) -> bool | None:
     if ca is None or cb is None or ca.classes is None or cb.classes is None:
         return None
     return ca.classes != cb.classes
+
+
+def _class_counts(facts, part, other) -> str | None:
+    """`91 / 102`: the classes the saved output says this part and the other one hold."""
+    if part.kind != "flow":
+        return None
+    cp, co = facts.sample_count(part.obj), facts.sample_count(other.obj)
+    if cp is None or co is None or cp.classes is None or co.classes is None or cp.classes == co.classes:
+        return None
+    return f"{cp.classes} / {co.classes}"

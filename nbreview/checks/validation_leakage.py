@@ -36,7 +36,7 @@ class ValidationLeakage(Rule):
 def _named_train(facts, tv: TrainVal) -> bool:
     """A loop over training data to measure training accuracy is not validation."""
     name = facts.name_of(tv.val) or ""
-    return tv.train is not tv.val and "train" in name.lower() and tv.at.method is None
+    return tv.train is not tv.val and "train" in name.lower() and tv.via in ("loop", "evaluate")
 
 
 def _first_part(p: Path) -> int | None:
@@ -63,7 +63,7 @@ def _oversampled(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
         if dup is None:
             continue
         if any(s.kind == "part" and s.key == part.key for t in tp for s in t.steps):
-            return dup.site, "default", {"dup": facts.quote(dup.site, 80), "split": facts.quote(part.site, 80)}, \
+            return dup.site, "default", {"dup": facts.quote(dup.site, 80), "split": _part_text(facts, part)}, \
                 [part.site]
     return None
 
@@ -88,7 +88,7 @@ def _pseudo(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
                 k = other.steps.index(c)
                 test = facts.test_like(Path(other.steps[k + 1:]))
                 if test is not None:
-                    return c.site, "pseudo", {"concat": facts.quote(c.site, 80), "split": facts.quote(part.site, 80),
+                    return c.site, "pseudo", {"concat": facts.quote(c.site, 80), "split": _part_text(facts, part),
                                               "test": test.what or None}, [part.site]
     return None
 
@@ -96,7 +96,7 @@ def _pseudo(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
 def _shared(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
     """Training and validation select overlapping rows of one source."""
     facts = ctx.facts
-    loop_pair = tv.at.method is None  # a PyTorch training loop, not a Keras fit
+    loop_pair = tv.via in ("loop", "evaluate")  # no `validation_data=`: the same data may be a train score
     for t in tp:
         for v in vp:
             if not facts.overlap(t.selection(), v.selection()):
@@ -110,7 +110,7 @@ def _shared(ctx: Context, tv: TrainVal, tp: list[Path], vp: list[Path]):
                 variant = "final" if _trained_on_part_before(facts, tv, v.parts[0]) else "full"
                 return site, variant, {"train": facts.describe(tv.train), "val": facts.describe(tv.val),
                                       "source": t.source.what or None,
-                                      "split": facts.quote(v.parts[0].site, 80)}, [v.parts[0].site]
+                                      "split": _part_text(facts, v.parts[0])}, [v.parts[0].site]
             if v.parts and t.parts:
                 vpart, tpart = v.parts[-1], t.parts[-1]
                 return vpart.site, "overlap", {"val": facts.describe(tv.val), "train": facts.describe(tv.train),
@@ -130,6 +130,13 @@ def _trained_on_part_before(facts, tv: TrainVal, vpart: Step) -> bool:
             if any(s.kind == "part" and s.key == vpart.key and (s.lo, s.hi) != (vpart.lo, vpart.hi) for s in p.steps):
                 return True
     return False
+
+
+def _part_text(facts, part: Step) -> str:
+    """How the student wrote the split: `subset='validation'`, or their call."""
+    if part.key and part.key[0] in ("subset", "idfd") and part.what:
+        return part.what
+    return facts.quote(part.site, 80)
 
 
 def _made_at(facts, tv: TrainVal) -> Site:

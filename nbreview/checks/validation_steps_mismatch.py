@@ -49,7 +49,11 @@ def _check(ctx: Context, rec: CallRecord, param: str, steps: Value, data: Obj, t
             return
         if own:
             d, b = facts.divisor(steps), facts.batch_size(data)
-            if d is not None and b is not None and d > b:
+            batches = facts.divided_batches(steps)
+            if batches is not None and facts.reads(data, batches) and d is not None and d > 1:
+                ctx.report(at, subject=rec, related=related, variant="batches_divided",
+                           params={**base, "divisor": f"{d:g}", "share": round(100 / d)})
+            elif d is not None and b is not None and d > b:
                 share = round(100 * b / d)
                 ctx.report(at, subject=rec, related=related, variant="other_batch",
                            params={**base, "divisor": f"{d:g}", "batch": b, "share": share})

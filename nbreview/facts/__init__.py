@@ -543,6 +543,11 @@ class Facts:
         return data_sizes.divisor(v)
 
     @staticmethod
+    def divided_batches(v: Value | None) -> Obj | None:
+        """`len(val_gen) // 32`: the generator whose number of batches is divided again."""
+        return data_sizes.divided_batches(v)
+
+    @staticmethod
     def reads(data: Value | None, obj: Obj) -> bool:
         """`data` is `obj`, or a flow / loader / mapped dataset built from it."""
         return data_sizes.reads(data, obj)

@@ -698,6 +698,7 @@ class TrainVal:
     at: CallRecord  # the fit, or a call of the training loop
     val_uses: list[CallRecord] = field(default_factory=list)  # where the validation score is computed
     split: float | None = None  # fit(validation_split=...)
+    via: str = "fit"  # "fit" (validation_data), "split", "evaluate" (a later evaluate), "loop" (PyTorch)
 
 
 def train_val_pairs(facts: "Facts") -> list[TrainVal]:
@@ -717,7 +718,15 @@ def train_val_pairs(facts: "Facts") -> list[TrainVal]:
                      if e.seq > rec.seq and e.receiver is rec.receiver and _same_data(e.args.get("x"), v)]
             out.append(TrainVal(x, v, rec, [rec] + later))
         elif isinstance(split, Const) and isinstance(split.value, (int, float)) and split.value > 0:
-            out.append(TrainVal(x, x, rec, [rec], float(split.value)))
+            out.append(TrainVal(x, x, rec, [rec], float(split.value), "split"))
+        else:  # no validation in the fit: a score computed right after it on other data
+            nxt = next((f.seq for f in facts.method_calls(*apis.FIT_METHODS)
+                        if f.seq > rec.seq and f.receiver is rec.receiver), None)
+            for e in facts.method_calls(*apis.EVALUATE_METHODS):
+                ev = e.args.get("x")
+                if e.seq > rec.seq and (nxt is None or e.seq < nxt) and e.receiver is rec.receiver and \
+                        isinstance(ev, Obj) and ev is not x:
+                    out.append(TrainVal(x, ev, rec, [e], None, "evaluate"))
     loops = _data_loops(facts)
     for lt, t, first_t in loops:
         if lt not in facts.training_loops:
@@ -728,7 +737,7 @@ def train_val_pairs(facts: "Facts") -> list[TrainVal]:
                 continue
             outer_v = set(first_v.site.loops[: first_v.site.loops.index(lv)])
             if outer_t & outer_v:
-                out.append(TrainVal(t, v, first_t, [first_v]))
+                out.append(TrainVal(t, v, first_t, [first_v], None, "loop"))
     return out
 
 

@@ -164,6 +164,23 @@ def divisor(v: Value | None, depth: int = 0) -> float | None:
     return None
 
 
+def divided_batches(v: Value | None, depth: int = 0) -> Obj | None:
+    """`len(val_gen) // 32`: the generator whose number of *batches* (its `len`) is divided again,
+    as if it were a number of images."""
+    if depth > 6 or not isinstance(v, Obj):
+        return None
+    if v.kind is ObjKind.BINOP and v.api in ("floordiv", "div"):
+        left = v.args.get("left")
+        if isinstance(left, Obj) and left.kind is ObjKind.CALL and left.api == "builtins.len":
+            x = left.args.get("#0")
+            if isinstance(x, Obj) and batch_size(x) is not None:
+                return x
+        return None
+    if v.kind is ObjKind.CALL and (v.api or "") in SIZE_CALLS:
+        return divided_batches(v.args.get("#0"), depth + 1)
+    return None
+
+
 def reads(data: Value | None, obj: Obj, depth: int = 0) -> bool:
     """`data` is `obj` or is built from it: a flow of that frame or array, a loader of that
     dataset, a mapped / batched version of it."""

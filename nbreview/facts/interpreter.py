@@ -529,7 +529,14 @@ class Interpreter:
             for v in values[1:]:
                 result = (result and v.value) if isinstance(e.op, ast.And) else (result or v.value)  # type: ignore
             return Const(result, ctx.site(e))
-        return UNKNOWN
+        # `callbacks or []`, `kwargs or {}`: the first operand whose truth is known decides
+        for v in values[:-1]:
+            truth = _truth(v)
+            if truth is None:
+                return UNKNOWN
+            if truth is isinstance(e.op, ast.Or):
+                return v
+        return values[-1]
 
     def eval_Compare(self, e: ast.Compare, frame: Frame, ctx: _Ctx) -> Value:
         left = self.eval(e.left, frame, ctx)
@@ -1031,6 +1038,20 @@ def _own_method(receiver: Value | None, method: str) -> Func | None:
             return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.node.decorator_list \
                 else None
         cls = next((b for b in cls.bases if isinstance(b, Class)), None)
+    return None
+
+
+def _truth(v: Value) -> bool | None:
+    """The truth of a value when it is known: constants, and containers whose items are known."""
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:
+            return None
+    if isinstance(v, (Seq, Dict)) and v.complete:
+        return bool(v.items)
+    if isinstance(v, (Func, Class)):
+        return True
     return None
 
 

@@ -87,7 +87,10 @@ def order_conflict(facts: "Facts", a: Site, seq_a: int, b: Site, seq_b: int) -> 
     """The notebook says these two ran in the other order than they stand: both cells have an
     execution count, and the one evaluated first (cell order) ran later in the kernel. Which of
     them acted on what the other made is then ambiguous."""
-    if a.cell == b.cell or not facts.notebook_ran:
+    if not facts.notebook_ran:
+        return False
+    a, b = facts.top_site(a, seq_a), facts.top_site(b, seq_b)  # code in a helper runs where it is called
+    if a.cell == b.cell:
         return False
     ca, cb = _count(facts, a.cell), _count(facts, b.cell)
     if ca is None or cb is None:
