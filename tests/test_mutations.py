@@ -83,6 +83,11 @@ MUTANTS = [
     ("checks/validation_steps_mismatch.py", "if d is not None and b is not None and d > b:",
      "if d is not None and b is not None and d >= b:"),
     ("checks/validation_steps_mismatch.py", "        if covered + b <= count.samples:", "        if covered < count.samples:"),
+    ("facts/data_identity.py", "copies_own = w.src is not None and w.src[: len(prefix)] == prefix", "copies_own = False"),
+    ("facts/data_identity.py", "isinstance(ev, Obj) and ev is not x:", "False:"),
+    ("facts/data_sizes.py", "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return x",
+     "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return None"),
+    ("facts/liveness.py", "    return (seq_a < seq_b) != (ca < cb)", "    return False"),
 ]
 
 
