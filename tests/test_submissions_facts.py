@@ -337,3 +337,19 @@ shutil.copy(TRAIN + 'a.jpg', TRAIN + 'b.jpg')
     assert kinds == [["dup", "source"], ["source"]]  # the copy made before it, not the one after
     sub = f.data_paths(_obj(f, "later"))
     assert any(f.test_like(p) is not None for p in sub)  # test files copied in
+
+
+def test_classifiers_and_wrapped_backbones(facts_of):
+    f = facts_of(["""
+import torch.nn as nn
+from tensorflow import keras
+head = nn.Sequential(nn.Dropout(0.2), nn.Linear(512, 10))
+drop = nn.Dropout(0.5)
+base = keras.applications.ResNet50(include_top=False, pooling='avg')
+inp = keras.Input((5, 224, 224, 3))
+seq = keras.Model(inp, keras.layers.Dense(10)(keras.layers.TimeDistributed(base)(inp)))
+lam = keras.Model(inp, keras.layers.Lambda(lambda t: base(t))(inp))
+"""])
+    assert f.is_classifier(_obj(f, "head")) and not f.is_classifier(_obj(f, "drop"))
+    assert f.structure(_obj(f, "seq")).contains(_obj(f, "base")) is True
+    assert f.structure(_obj(f, "lam")).contains(_obj(f, "base")) is not False

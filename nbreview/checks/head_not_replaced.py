@@ -29,7 +29,7 @@ class HeadNotReplaced(Rule):
 def _torch(ctx: Context) -> None:
     facts = ctx.facts
     for st in facts.stores:
-        if st.kind != "attr" or facts.ran(st.site) is False or not facts.is_torch_module(st.value):
+        if st.kind != "attr" or facts.ran(st.site) is False or not facts.is_classifier(st.value):
             continue
         model = facts.root(st.base, "model")
         arch = facts.arch_of(model)

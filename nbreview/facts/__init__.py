@@ -475,6 +475,11 @@ class Facts:
     def is_torch_module(v: Value | None) -> bool:
         return identity.is_torch_module(v)
 
+    @staticmethod
+    def is_classifier(v: Value | None) -> bool:
+        """A PyTorch classification head: `nn.Linear`, or a container / module of the notebook holding one."""
+        return identity.is_classifier(v)
+
     # --- liveness (liveness.py) -----------------------------------------------------------------
     def callback_reach(self, callback: Obj) -> "liveness.Reach":
         """Does a Keras callback reach the `callbacks=` of a fit that runs (True / False / None)?"""

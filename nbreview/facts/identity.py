@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import apis
 from .models import added_layers, backbone_of, is_backbone, is_model, root
-from .values import CallRecord, Class, Const, Obj, ObjKind, Seq, Site, Store, Value
+from .values import CallRecord, Class, Const, Func, Obj, ObjKind, Seq, Site, Store, Value
 
 if TYPE_CHECKING:
     from . import Facts
@@ -87,6 +87,13 @@ def structure(model: Value | None) -> Structure | None:
                 add(p)
         elif a.startswith("keras.") or is_backbone(v):
             add(v)
+            # a wrapper layer (`TimeDistributed(base)`) holds what it wraps; a `Lambda` runs code
+            # the structure cannot show
+            for arg in v.args.values():
+                if isinstance(arg, Func):
+                    out.complete = False
+                elif isinstance(arg, Obj) and arg.kind is ObjKind.CALL and (is_backbone(arg) or is_model(arg)):
+                    add(arg)
         else:  # a model class of the notebook, a loaded model, something we do not model
             add(v)
             out.complete = False
@@ -364,6 +371,24 @@ def is_torch_module(v: Value | None) -> bool:
     if api.startswith("torch.nn.") and not api.startswith(("torch.nn.functional.", "torch.nn.init.")):
         return api.rsplit(".", 1)[-1][:1].isupper()
     return isinstance(v.callee, Class) and is_model(v)
+
+
+def is_classifier(v: Value | None, depth: int = 0) -> bool:
+    """A classification head: an `nn.Linear`, a container holding one, or a module of the notebook
+    that holds one (not a dropout or pooling layer added on the side)."""
+    if depth > 4 or not isinstance(v, Obj) or v.kind is not ObjKind.CALL:
+        return False
+    api = v.api or ""
+    if api in ("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.modules.linear.Linear"):
+        return True
+    if api in ("torch.nn.Sequential", "torch.nn.ModuleList"):
+        items = [a for k, a in v.args.items() if k.startswith("#")]
+        if len(items) == 1 and isinstance(items[0], Seq):
+            items = items[0].items
+        return any(is_classifier(i, depth + 1) for i in items)
+    if isinstance(v.callee, Class):
+        return any(is_classifier(h[-1][1], depth + 1) for h in v.attrs.values())
+    return False
 
 
 def unread_attribute(arch: Arch, attr: str) -> bool:
