@@ -45,6 +45,8 @@ class Example:
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
     fixed_unsafe: list[str] | None = None
+    outputs: list[str] | None = None  # the saved stream output of each code cell ("" for none)
+    counts: list[int] | None = None  # each code cell's `In [n]` (0: not run), for out-of-order notebooks
 
     @property
     def fires(self) -> bool:
@@ -142,7 +144,9 @@ def _load_one(path: Path) -> RuleInfo:
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
                 fixed=list(e["fixed"]) if "fixed" in e else None,
-                fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None)
+                fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None,
+                outputs=list(e["outputs"]) if "outputs" in e else None,
+                counts=list(e["counts"]) if "counts" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(

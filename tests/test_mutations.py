@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py", "tests/test_fix.py"]
+SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py", "tests/test_fix.py",
+         "tests/test_submissions_facts.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -75,6 +76,37 @@ MUTANTS = [
     ("fixer.py", '            return f"the corrected code would get a new finding ({new.rule}, line {loc.line})"',
      "            continue"),
     ("nbwrite.py", "        stored.setdefault(o, text[i.start:i.end])", "        pass"),
+    # object identity, liveness, data identity, sizes, orientation, label maps (the submissions topic)
+    ("facts/identity.py", "        return False if self.complete else None", "        return False"),
+    ("facts/identity.py", "            state = not ch.value", "            state = ch.value"),
+    ("facts/identity.py", "        return attr not in arch.children", "        return attr in arch.children"),
+    ("facts/identity.py", "        if rec.callee is outer and not rec.site.funcs:", "        if False:"),
+    ("facts/liveness.py", "        if isinstance(rec.receiver, (Seq, Dict)):\n            continue",
+     "        if isinstance(rec.receiver, (Seq, Dict)):\n            unsure = 'x'"),
+    ("facts/liveness.py", "            return value", "            return None"),
+    ("facts/data_identity.py", "        return True  # one of them is the whole source", "        return False"),
+    ("facts/data_identity.py", "not (lo < hi2 and lo2 < hi)", "False"),
+    ("facts/data_identity.py", "                return self._through(origin, depth)  # a shuffle",
+     "                return [Path((Step('unknown', site),))]"),
+    ("facts/data_identity.py", "            return isinstance(r, Const) and r.value is not False", "            return True"),
+    ("facts/data_identity.py", "        dup = any(_overlaps_any(", "        dup = False and any(_overlaps_any("),
+    ("facts/data_sizes.py", "            if len(found) != len(objs):\n                continue",
+     "            if not found:\n                continue"),
+    ("facts/orientation.py", "        if any(r.search(text) for r in _FREE_RE):\n            return Domain(None)",
+     "        if False:\n            return Domain(None)"),
+    ("facts/orientation.py", 'o.args.get("#0", Const("horizontal_and_vertical"))', 'o.args.get("#0", Const("horizontal"))'),
+    ("facts/orientation.py", "        return True\n    return False\n\n\ndef _random", "        return True\n    return True\n\n\ndef _random"),
+    ("facts/label_maps.py", "            continue  # sorted in place afterwards", "            pass"),
+    ("facts/label_maps.py", "        return s is not None and not (isinstance(s, Const) and s.value is None)",
+     "        return s is not None"),
+    ("checks/validation_steps_mismatch.py", "if d is not None and b is not None and d > b:",
+     "if d is not None and b is not None and d >= b:"),
+    ("checks/validation_steps_mismatch.py", "        if covered + b <= count.samples:", "        if covered < count.samples:"),
+    ("facts/data_identity.py", "copies_own = w.src is not None and w.src[: len(prefix)] == prefix", "copies_own = False"),
+    ("facts/data_identity.py", "isinstance(ev, Obj) and ev is not x:", "False:"),
+    ("facts/data_sizes.py", "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return x",
+     "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return None"),
+    ("facts/liveness.py", "    return (seq_a < seq_b) != (ca < cb)", "    return False"),
 ]
 
 
