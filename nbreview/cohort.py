@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from . import catalog as cat
-from .model import SEVERITY_RANK, NotebookReport, NotebookSummary, RunReport, summarize
+from .model import SEVERITY_RANK, NotebookSummary, RunReport, summarize
 from .plural import count
 from .render import shown_path
 
@@ -89,8 +89,8 @@ def build_cohort(run: RunReport | list[NotebookSummary], lang: str, hrefs: list[
     rules = cat.catalog()
     rows = []
     for nb, href in zip(summaries, hrefs):
-        rows.append(Row(shown_path(nb.path), href, dict(nb.counts), nb.findings, nb.unreadable and not nb.cells,
-                        row_summary(nb, lang)))
+        rows.append(Row(shown_path(nb.path), href, dict(nb.remarks), sum(nb.remarks.values()),
+                        nb.unreadable and not nb.cells, row_summary(nb, lang)))
     rows.sort(key=lambda r: (-r.counts["error"], -r.total, r.path))
     per_rule: dict[str, int] = {}
     severity: dict[str, str] = {}
@@ -119,11 +119,7 @@ def row_summary(nb: NotebookSummary, lang: str) -> str:
     """"3 замечания (1 ошибка, 2 совета)"; "не удалось прочитать" for a file that could not be read."""
     from .mentor import summary_line
 
-    return summary_line(nb.counts, lang, nb.unreadable and not nb.cells)
-
-
-def _counts(nb: NotebookReport) -> dict[str, int]:
-    return {s: sum(1 for f in nb.findings if f.severity == s) for s in ("error", "warning", "advice")}
+    return summary_line(nb.remarks, lang, nb.unreadable and not nb.cells)
 
 
 CHART = {"width": 720, "label": 330, "bar": 300, "row": 24,

@@ -137,6 +137,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "internal error in rule {rule}, its remarks are missing: {error}",
         "ru": "внутренняя ошибка в правиле {rule}, его замечаний нет: {error}",
     },
+    "outputs_error": {
+        "en": "internal error while reading the cell outputs: {error}",
+        "ru": "внутренняя ошибка при разборе выводов ячеек: {error}",
+    },
     "checklist_error": {
         "en": "internal error in the project checklist: {error}",
         "ru": "внутренняя ошибка при проверке задач проекта: {error}",
