@@ -95,7 +95,9 @@ def _review(console, rv, color: bool) -> None:
         _code(console, r.place.lines, color)
         _para(console, r.message)
         for e in r.evidence:
-            _para(console, f"{L['evidence']} ({e.place.label}): {e.message}", style="yellow" if color else None)
+            where = f" ({e.place.label})" if e.place.label else ""
+            _para(console, f"{e.title}{where}: {e.message}",
+                  style=("green" if e.kind in ("training", "static") else "yellow") if color else None)
             for ln in e.place.lines:
                 _para(console, ln.text, indent=6, style="dim")
         if r.also:
