@@ -34,8 +34,8 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
         verified = [e for e in f.evidence if e.kind != "output"]
         if verified:  # only with `check --evidence`: what nbreview verify measured
             e = verified[0]
-            item["verification"] = {"status": "verified" if e.kind in ("training", "static") else "not_verified",
-                                    "kind": e.kind, "message": e.message(lang), **e.data}
+            item["verification"] = {**e.data, "status": "verified" if e.kind in ("training", "static") else
+                                    "not_verified", "kind": e.kind, "message": e.message(lang)}
         findings.append(item)
     return {
         "path": nb.path,

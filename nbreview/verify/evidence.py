@@ -141,8 +141,6 @@ def attach(run, evidence: list[tuple[Path, dict[str, Any]]]) -> list[str]:
         match, stale = by_sha.get(sha), False
         if match is None:
             cands = by_name.get(Path(nb.path).name, [])
-            if len(evidence) == 1 and len(run.notebooks) == 1:
-                cands = evidence
             if len(cands) == 1:
                 match, stale = cands[0], True
                 notes.append(f"{match[0]} was measured on another version of {nb.path}")
@@ -160,28 +158,24 @@ def attach_report(report, doc: dict[str, Any], source: str, stale: bool = False)
     from ..model import OutputEvidence
 
     exps = doc.get("experiments", {})
-    seen: set[str] = set()
-    for f in report.findings:
+    for f in report.findings:  # every finding of a rule carries its measurement (the review shows it once)
         e = exps.get(f.rule)
-        key = f.rule if not (e and _for_finding(e, f)) else f"{f.rule}@{f.location.cell}:{f.location.line}"
-        if key in seen:
-            continue  # one measurement per rule (or per place, when the experiment measured each place)
-        seen.add(key)
         ev = OutputEvidence(cell=f.location.cell, execution_count=f.location.execution_count, messages={},
                             lines=[], kind="unverified",
-                            data={"experiment": f.rule, "status": "not_run", "evidence_file": source})
+                            data={"experiment": f.rule, "experiment_status": "not_run",
+                                  "evidence_file": source})
         if e is not None and e.get("status") in DONE and e.get("summary"):
             ev.kind = "training" if e.get("kind") == "training" else "static"
             part = _for_finding(e, f)
             ev.messages = {lang: message(doc, e, lang, stale, part["summary"].get(lang) if part else None)
                            for lang in ("ru", "en")}
             ev.lines = (part["lines"] if part else list(e.get("lines", []))[:6]) + [setup_line(doc, e)]
-            ev.data.update(status=e["status"], metrics=e.get("metrics", {}), effect=e.get("effect", {}),
+            ev.data.update(experiment_status=e["status"], metrics=e.get("metrics", {}), effect=e.get("effect", {}),
                            facts=e.get("facts", {}), seeds=e.get("seeds_done", []))
         else:
             reason_en, reason_ru = unverified_reason(doc, e)
             ev.messages = {"ru": f"Не проверено обучением: {reason_ru}.", "en": f"Not verified by training: {reason_en}."}
-            ev.data.update(status=(e or {}).get("status", "not_run"), reason=reason_en)
+            ev.data.update(experiment_status=(e or {}).get("status", "not_run"), reason=reason_en)
         f.evidence.append(ev)
 
 
@@ -202,7 +196,11 @@ def message(doc: dict[str, Any], e: dict[str, Any], lang: str, stale: bool, body
     if e.get("kind") == "training":
         where = SETUP[lang].get(src, SETUP[lang]["synthetic"])
         nb_backbone = doc.get("recipe", {}).get("fields", {}).get("backbone", {}).get("value")
-        parts = [f"{count(len(seeds), 'run', lang)} " + ("с разными сидами" if lang == "ru" else "with different seeds")]
+        if len(seeds) == 1:
+            parts = [f"1 {'запуск, сид' if lang == 'ru' else 'run, seed'} {seeds[0]}"]
+        else:
+            parts = [f"{count(len(seeds), 'run', lang)} " + ("с разными сидами" if lang == "ru" else
+                                                             "with different seeds")]
         if plan.get("backbone") and plan.get("backbone") != nb_backbone:
             if nb_backbone in (None, "small-cnn"):
                 parts.append(f"{plan['backbone']} " + ("вместо сети ноутбука" if lang == "ru"

@@ -31,6 +31,7 @@ IMAGENET_VAR = [0.229 ** 2, 0.224 ** 2, 0.225 ** 2]
 MIN_SIZE = {"Xception": 71, "InceptionV3": 75, "InceptionResNetV2": 75, "NASNetLarge": 32}
 PRETEXT_VERSION = 5
 PRETEXT_SIZE = 64
+PRETEXT_BUDGET = (2400, 5, 32)  # images, epochs, batch: about half a minute on two CPU cores, once per machine
 MINI = "nbreview-mini"
 
 
@@ -248,12 +249,13 @@ def pretext_weights(size: int, stem: str, scaling: str, seed: int = 7, reporter=
     from .data import cache_dir, synthetic
 
     # nbreview-mini is fully convolutional: its weights fit any input size, so one pretraining per stem
-    path = cache_dir() / "pretext" / f"mini-{stem}-{scaling}-k{keras.__version__}-v{PRETEXT_VERSION}.weights.h5"
+    n, epochs, batch = PRETEXT_BUDGET
+    path = cache_dir() / "pretext" / (f"mini-{stem}-{scaling}-k{keras.__version__}-v{PRETEXT_VERSION}-"
+                                      f"{n}x{epochs}.weights.h5")
     if path.exists():
         return path, False
     keras.utils.set_random_seed(seed)
     classes = 8
-    n, epochs, batch = 2400, 5, 32
     x, y = synthetic(n, PRETEXT_SIZE, classes, seed=seed + 500, task="texture-frequency")
     bb = mini_backbone(PRETEXT_SIZE, stem)
     bundle = build(bb, PRETEXT_SIZE, classes, scaling, None)

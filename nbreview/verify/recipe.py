@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
 }
 CHECKPOINT_DEFAULTS = {"monitor": "val_loss", "mode": "auto", "save_best_only": False, "save_weights_only": False}
 DEFAULT_TTA_PASSES = 10
+# keras.optimizers.schedules.X (the analysis normalises the name to keras.optimizers.X)
+LR_SCHEDULES = frozenset({"ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay", "InverseTimeDecay",
+                          "CosineDecay", "CosineDecayRestarts"})
 
 # keras.applications family -> what its preprocess_input does (keras/applications/imagenet_utils)
 PREPROCESS_MODES = {
@@ -334,7 +337,8 @@ class _Reader:
         if isinstance(opt, Const) and isinstance(opt.value, str):
             name = _optimizer_name(opt.value)
             src = self._call_arg(compile_rec, "optimizer")
-        elif isinstance(opt, Obj) and opt.kind == "call" and (opt.api or "").startswith("keras.optimizers."):
+        elif isinstance(opt, Obj) and opt.kind == "call" and (opt.api or "").startswith("keras.optimizers.") and \
+                (opt.api or "").rsplit(".", 1)[-1] not in LR_SCHEDULES:
             name = (opt.api or "").rsplit(".", 1)[-1]
             src = self._src(opt.site)
             key = "learning_rate" if "learning_rate" in opt.args else ("lr" if "lr" in opt.args else None)
@@ -342,7 +346,7 @@ class _Reader:
                 v = opt.args[key]
                 if _num(v) is not None:
                     lr_field = Field(float(_num(v)), self._arg(opt, key))  # type: ignore[arg-type]
-                elif isinstance(v, Obj) and v.kind == "call" and (v.api or "").startswith("keras.optimizers.schedules."):
+                elif isinstance(v, Obj) and v.kind == "call" and (v.api or "").rsplit(".", 1)[-1] in LR_SCHEDULES:
                     args = {k: _const(a) for k, a in v.args.items()}
                     complete = v.complete and all(a is not None for a in args.values())
                     schedule = Field({"type": (v.api or "").rsplit(".", 1)[-1], "args": args, "complete": complete},
@@ -414,9 +418,13 @@ class _Reader:
                     ops.append(op)
                     first = first or src
         if model is not None:
-            for layer in self.facts.sem.model_parts(model):
-                if backbone is not None and layer is backbone:
-                    break
+            sem = self.facts.sem
+            layers = sem.layers_before(model, backbone) if backbone is not None else sem.model_parts(model)
+            seen: set[int] = set()
+            for layer in sorted(layers, key=lambda o: (o.site.cell, o.site.line, o.site.column)):
+                if layer.id in seen:
+                    continue
+                seen.add(layer.id)
                 op = self._layer_op(layer)
                 if op is not None:
                     ops.append(op)

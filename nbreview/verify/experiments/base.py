@@ -238,7 +238,7 @@ def _reference_run(ctx: Context, seed: int) -> RefRun:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hist = bundle.train.fit(train.dataset(x_tr, y_tr, plan.batch_size, shuffle_seed=seed), epochs=plan.epochs,
-                                callbacks=callbacks, verbose=0)
+                                callbacks=callbacks, verbose=0, shuffle=False)
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
     final = bundle.train.get_weights()
     for tag, info in checkpoints.items():

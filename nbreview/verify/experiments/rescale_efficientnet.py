@@ -48,7 +48,7 @@ class RescaleEfficientNet(Experiment):
             prog = train.ProgressCallback(ctx.reporter, f"seed {seed}: {self.slug} {tag}", len(y_tr),
                                           plan.batch_size, plan.epochs)
             hist = bundle.train.fit(train.dataset(x_tr, y_tr, plan.batch_size, shuffle_seed=seed),
-                                    epochs=plan.epochs, callbacks=[probe.callback(), prog], verbose=0)
+                                    epochs=plan.epochs, callbacks=[probe.callback(), prog], verbose=0, shuffle=False)
             out[tag] = {"val_accuracy": curve, "final": curve[-1], "best": max(curve),
                         "train_accuracy": float(hist.history["accuracy"][-1]), "wall_s": time.perf_counter() - t}
         return out
