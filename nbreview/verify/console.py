@@ -61,6 +61,8 @@ class RichReporter(Reporter):
             def render(self, task) -> Text:
                 speed = task.finished_speed or task.speed
                 unit = task.fields.get("unit", "img")
+                if unit == "step":
+                    return Text("")
                 return Text(f"{speed:,.0f} {unit}/s" if speed else f"- {unit}/s", style="cyan")
 
         self.console = Console(stderr=True)

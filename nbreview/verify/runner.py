@@ -48,7 +48,9 @@ def plan_jobs(paths: list[Path], output: Path | None) -> tuple[list[Job], list[s
         if single_file_out:
             out = output
         else:
-            rel = nb.relative_to(root) if root is not None else Path(nb.name)
+            # names that stay apart in one output folder: the path under the folder given, or as given
+            rel = nb.relative_to(root) if root is not None else (nb if not nb.is_absolute() else Path(nb.name))
+            rel = Path(*[part for part in rel.parts if part not in ("..", ".")]) if rel.parts else rel
             name = "__".join(rel.with_suffix("").parts) + ".verify.json"
             base = output if output is not None else (Path("nbreview-verify") if len(found) > 1 else Path("."))
             out = base / name
@@ -145,11 +147,15 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
         ctx = Context(recipe, plan, images, reporter, lang=opts.lang)
         statics = [e for e in chosen if e.kind == "static"]
         trained = [e for e in chosen if e.kind != "static"]
+        overall = reporter.overall(f"{job.notebook.name}: experiments x seeds",
+                                   len(statics) + len(trained) * len(opts.seeds))
         for exp in statics:
             _run_one(doc, exp, ctx, None, job.output)
+            overall.advance(1)
         for seed in opts.seeds:
             for exp in trained:
                 _run_one(doc, exp, ctx, seed, job.output)
+                overall.advance(1)
             ctx.release(seed)
     except KeyboardInterrupt:
         status = "interrupted"
