@@ -5,6 +5,7 @@ The catalog is content a mentor edits without touching Python. It ships inside t
 """
 from __future__ import annotations
 
+import re
 import string
 import sys
 from dataclasses import dataclass, field
@@ -31,10 +32,21 @@ def content_dir(name: str) -> Path:
 
 @dataclass
 class Example:
-    kind: str  # "bad" | "good"
+    """A documented example that runs as a test. `kind`: "bad" (the rule fires; for praise and
+    questions also "fires") or "good" (it stays silent; also "silent"). Each `expect` entry
+    says where a finding is (`cell`, `line`), and may say which message `variant` it has, which
+    other cells it points at (`related`) and whether it offers a fix (`fix`: "safe" | "unsafe"
+    | "none"). `fixed` is the notebook's code cells after `nbreview fix` (safe fixes)."""
+
+    kind: str
     cells: list[str]
     title: str = ""
-    expect: list[dict[str, int]] = field(default_factory=list)  # [{cell, line}] for bad examples
+    expect: list[dict[str, Any]] = field(default_factory=list)
+    fixed: list[str] | None = None
+
+    @property
+    def fires(self) -> bool:
+        return self.kind in ("bad", "fires")
 
 
 @dataclass
@@ -63,27 +75,64 @@ class RuleInfo:
         """How to fix a finding of this variant (the rule's general advice when none is specific)."""
         return self.text(self.fix_variants.get(variant) or self.fix, lang).strip()
 
-    def render_message(self, lang: str, params: dict[str, Any], variant: str = "default") -> str:
+    def render_message(self, lang: str, params: dict[str, Any], variant: str = "default",
+                       strict: bool = False) -> str:
+        """The message of a variant with its parameters. A required parameter that is unknown is
+        a rule bug: `strict` (the tests) raises; otherwise the rule's title stands in."""
         table = self.variants.get(variant, self.message) if variant != "default" else self.message
-        return _format(self.text(table, lang), params)
+        try:
+            return _format(self.text(table, lang), params)
+        except KeyError:
+            if strict:
+                raise
+            return self.text(self.title, lang).rstrip(".") + "."
+
+    def autofix_text(self, lang: str, variant: str = "default") -> str:
+        """What the automatic fix changes, for this fix variant (`[autofix.variants.<v>]`)."""
+        table = self.autofix or {}
+        specific = (table.get("variants") or {}).get(variant)
+        if specific:
+            return self.text(specific, lang).strip()
+        return str(table.get(lang) or table.get("en") or "").strip()
 
 
-class _Safe(dict):
+class _Missing(Exception):
+    pass
+
+
+class _Strict(dict):
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        raise _Missing(key)
+
+
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
 def _format(template: str, params: dict[str, Any]) -> str:
+    """Fill `{param}`s. A segment in `[[...]]` is dropped when a parameter inside it is unknown
+    (missing or None), so a sentence never shows a placeholder: "Чекпоинт[[ `{name}`]] ..."."""
+    known = {k: v for k, v in params.items() if v is not None and v != ""}
+
+    def optional(m: re.Match) -> str:
+        try:
+            return string.Formatter().vformat(m.group(1), (), _Strict(known))
+        except (_Missing, ValueError, IndexError, KeyError):
+            return ""
+
+    text = _OPTIONAL.sub(optional, template)
     try:
-        return string.Formatter().vformat(template, (), _Safe(params))
-    except (ValueError, IndexError, KeyError):
-        return template
+        return string.Formatter().vformat(text, (), _Strict(known))
+    except _Missing as exc:  # a required parameter is unknown: a rule bug, shown plainly
+        raise KeyError(f"message parameter {exc.args[0]!r} is unknown") from None
+    except (ValueError, IndexError):
+        return text
 
 
 def _load_one(path: Path) -> RuleInfo:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     examples = [
-        Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])))
+        Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
+                fixed=list(e["fixed"]) if "fixed" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(

@@ -105,7 +105,8 @@ def check(
     _check_slugs(ignored, "--ignore")
 
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
-                      use_config=not isolated, config_file=None if isolated else config)
+                      use_config=not isolated, config_file=None if isolated else config,
+                      edits=format in ("text", "markdown", "html"))  # corrected code is shown there only
     from .progress import batch_progress
 
     try:

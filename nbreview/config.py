@@ -8,14 +8,13 @@ Relative globs in `per-file-ignores` are relative to the folder of the config fi
 Keys: `select`, `ignore` (lists of slugs), `fail-on`, `lang`, `per-file-ignores`
 (glob -> list of slugs) and `[rules.<slug>]` tables of rule options. A rule declares the
 options it understands, with their defaults, in its catalog file (`[options]` table of
-`rules/<slug>.toml`); a rule reads them with `rule_option(slug, key)` while it runs.
+`rules/<slug>.toml`); a rule reads them with `ctx.option(key)` while it runs.
 
 Anything unknown (a key, a slug, an option, a wrong type) raises ConfigError naming it;
 the CLI turns that into exit status 2.
 """
 from __future__ import annotations
 
-import contextvars
 import sys
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -199,33 +198,6 @@ class Resolver:
             found = self.for_dir(folder.parent)
         self._by_dir[folder] = found
         return found
-
-
-# --- rule options while rules run -------------------------------------------------------
-
-_RULE_OPTIONS: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar(
-    "nbreview_rule_options", default=None
-)
-
-
-def rule_option(slug: str, key: str, default: Any = None) -> Any:
-    """For a rule: the configured value of one of its options, else the catalog's default."""
-    configured = (_RULE_OPTIONS.get() or {}).get(slug, {})
-    if key in configured:
-        return configured[key]
-    from . import catalog as cat
-
-    info = cat.get(slug)
-    declared = getattr(info, "options", None) or {}
-    return declared.get(key, default)
-
-
-def set_rule_options(options: dict[str, dict[str, Any]]) -> contextvars.Token:
-    return _RULE_OPTIONS.set(options)
-
-
-def reset_rule_options(token: contextvars.Token) -> None:
-    _RULE_OPTIONS.reset(token)
 
 
 def effective_options(options: Any, cfg: Config | None, notebook: str | Path) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import catalog as cat
-from .config import Resolver, effective_options, set_rule_options
+from .config import Resolver, effective_options
 from .model import CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise, RunReport
 from .notebook import Notebook, NotebookReadError, load
 
@@ -25,6 +25,7 @@ class Options:
     use_config: bool = True  # look for nbreview.toml / pyproject.toml from each notebook upwards
     config_file: Path | None = None  # use this file instead of looking
     suppressions: bool = True  # honour `# nbreview: ignore[...]` comments
+    edits: bool = True  # compute each fixable finding's correction (libcst): corrected code, `fix`
 
     def enabled(self, slug: str) -> bool:
         if slug in self.ignore:
@@ -56,12 +57,10 @@ def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
 
 
 def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookReport:
-    from .checks import load_all
     from .facts import analyse
     from .program import build
 
     options = options or Options()
-    set_rule_options(options.rule_options)  # what `config.rule_option` returns while the rules run
     report = NotebookReport(path=nb.path)
     report.cells = [CellView(c.index, c.cell_type, c.source, c.execution_count, c.cell_id, c.has_outputs)
                     for c in nb.cells]
@@ -75,59 +74,88 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
     report.errors.extend(program.errors)
     facts = analyse(program)
     report.framework = facts.framework
-    rules = cat.catalog()
-    seen: set[tuple[str, int, int, int]] = set()
-    for slug, fn in load_all().items():
-        info = rules.get(slug)
-        if info is None or not options.enabled(slug):
-            continue
-        try:
-            hits = list(fn(facts))
-        except Exception as exc:  # a rule bug must not lose the other rules' findings
-            report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
-            continue
-        for hit in hits:
-            key = (slug, *hit.site.key)
-            if key in seen:
-                continue
-            seen.add(key)
-            report.findings.append(_finding(nb, info, hit, options))
-    report.findings.sort(key=lambda f: f.sort_key)
-    _mentor_notes(nb, facts, report, options)
+    _run_rules(nb, facts, report, options)
+    try:
+        from .checklist import checklist
+
+        report.checklist = [ChecklistItem(task, done, cell) for task, done, cell in checklist(facts)]
+    except Exception as exc:  # never lose the findings to a bug here
+        report.errors.append(NotebookError(f"internal error in the checklist: {exc!r}", None, kind="note"))
     if options.suppressions:
-        _suppress(report, rules, options)
+        _suppress(report, options)
     return report
 
 
-def _suppress(report: NotebookReport, rules: dict[str, cat.RuleInfo], options: Options) -> None:
+def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) -> None:
+    """Run every enabled rule of the catalog; route its hits by kind (check, praise, question)."""
+    from .checks import load_all
+    from .checks.base import Context
+    from .outputs import Outputs
+
+    rules = cat.catalog()
+    outputs = Outputs(nb)
+    fixable: list[tuple[Any, Any, Finding]] = []
+    for slug, rule in load_all().items():
+        info = rules.get(slug)
+        if info is None or not options.enabled(slug):
+            continue
+        ctx = Context(facts, slug, {**info.options, **options.rule_options.get(slug, {})})
+        try:
+            rule.check(ctx)
+        except Exception as exc:  # a rule bug must not lose the other rules' findings
+            report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
+            continue
+        if info.kind in ("praise", "question"):
+            target = report.praise if info.kind == "praise" else report.questions
+            hits = sorted(ctx.hits, key=lambda h: h.site.key)[:1]  # one compliment or question per kind
+            for hit in hits:
+                loc = _location(nb, hit.site.cell, hit.site.line, hit.site.column)
+                target.append(Praise(slug, loc, {lang: info.render_message(lang, hit.params, hit.variant)
+                                                 for lang in options.langs}))
+            continue
+        for hit in ctx.hits:
+            finding = _finding(nb, info, hit, options)
+            report.findings.append(finding)
+            if rule.has_evidence:
+                try:
+                    ev = rule.evidence(hit, outputs)
+                except Exception:  # evidence is a nicety: never fail a review for it
+                    ev = None
+                if ev is not None:
+                    finding.evidence.append(ev)
+            if hit.fix is not None and rule.has_fix and options.edits:
+                fixable.append((rule, hit, finding))
+    report.findings.sort(key=lambda f: f.sort_key)
+    for marks in (report.praise, report.questions):
+        marks.sort(key=lambda p: (p.location.cell, p.location.line, p.location.column))
+    if fixable:
+        _corrections(nb, fixable)
+
+
+def _corrections(nb: Notebook, fixable: list) -> None:
+    """Each fixable finding's correction, as line hunks of the original cells (libcst)."""
+    from .edits import FixError, NotebookEditor
+
+    sources = {c.index: c.source for c in nb.cells if c.cell_type == "code"}
+    for rule, hit, finding in fixable:
+        editor = NotebookEditor(sources)
+        try:
+            rule.fix(editor, hit)
+            finding.edits = editor.edits()
+        except (FixError, ImportError):
+            finding.edits = []
+        except Exception:  # noqa: BLE001 - a correction is a nicety; the remark stands without it
+            finding.edits = []
+        if not finding.edits and finding.fix is not None:
+            finding.fix = None  # nothing we could write: do not promise a fix
+
+
+def _suppress(report: NotebookReport, options: Options) -> None:
     from .checks import load_all
     from .suppress import apply
 
     implemented = load_all()
-    apply(report, set(rules), lambda slug: slug in implemented and options.enabled(slug))
-
-
-def _mentor_notes(nb: Notebook, facts, report: NotebookReport, options: Options) -> None:
-    """Praise, open questions, the project checklist and evidence from outputs (see praise.py)."""
-    from .evidence import attach
-    from .praise import assess
-
-    try:
-        found = assess(facts)
-        attach(nb, facts, report.findings)
-    except Exception as exc:  # never lose the findings to a bug here
-        report.errors.append(NotebookError(f"internal error in the praise/checklist analysis: {exc!r}", None,
-                                           kind="note"))
-        return
-    rules = cat.catalog()
-    for marks, target in ((found.praise, report.praise), (found.questions, report.questions)):
-        for m in marks:
-            info = rules.get(m.slug)
-            if info is None or not options.enabled(m.slug):
-                continue
-            loc = _location(nb, m.site.cell, m.site.line, m.site.column)
-            target.append(Praise(m.slug, loc, {lang: info.render_message(lang, {}) for lang in options.langs}))
-    report.checklist = [ChecklistItem(task, done, cell) for task, done, cell in found.checklist]
+    apply(report, set(cat.catalog()), lambda slug: slug in implemented and options.enabled(slug))
 
 
 def _location(nb: Notebook, cell: int, line: int, column: int = 1, end_line: int | None = None) -> Location:
@@ -154,9 +182,8 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
     messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
     fix = None
-    if info.autofix:
-        fix = Fix(bool(info.autofix.get("safe", False)),
-                  {lang: info.autofix.get(lang, "") for lang in options.langs})
+    if hit.fix is not None:
+        fix = Fix(hit.fix.safe, {lang: info.autofix_text(lang, hit.fix.variant) for lang in options.langs})
     return Finding(
         rule=info.slug,
         code=info.code,
@@ -165,7 +192,7 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         messages=messages,
         related=related,
         fix=fix,
-        params=dict(hit.params),
+        params={k: v for k, v in hit.params.items() if v is not None},
         variant=hit.variant,
         group=hit.group,
     )

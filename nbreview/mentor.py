@@ -180,7 +180,7 @@ def build_review(report: NotebookReport, lang: str = "ru") -> Review:
                                          r.place.cell, r.place.line))[:3]
     praise = [_note(report, p, lang, rules) for p in report.praise]
     questions = [_note(report, q, lang, rules) for q in report.questions]
-    from .praise import TASK_TITLES
+    from .checklist import TASK_TITLES
 
     titles = TASK_TITLES.get(lang, TASK_TITLES["en"])
     checklist = [Task(c.task, titles.get(c.task, c.task), c.done,
@@ -321,22 +321,29 @@ def _evidence_place(report: NotebookReport, e: OutputEvidence, lang: str) -> Pla
 
 
 def _corrected(report: NotebookReport, f: Finding) -> list[Line] | None:
-    from .fixsnippet import SUPPORTED, corrected_lines
-
-    if f.rule not in SUPPORTED:
-        return None
+    """The flagged lines as the finding's correction leaves them (the hunks `nbreview fix` writes)."""
     view = report.cell(f.location.cell)
-    if view is None:
+    hunks = [e for e in f.edits if e.cell == f.location.cell]
+    if view is None or not hunks:
         return None
-    end = f.location.end_line or f.location.line
-    try:
-        lines = corrected_lines(f.rule, view.source, f.location.line, end)
-    except Exception:  # noqa: BLE001 - a snippet is a nicety; never fail a review for it
-        return None
-    if not lines:
-        return None
-    before = set(view.source.split("\n")[f.location.line - 1:end])
-    return [Line(f.location.line + i, text, text not in before) for i, text in enumerate(lines)]
+    src = view.source.split("\n")
+    first = min([f.location.line] + [h.start for h in hunks])
+    last = max([f.location.end_line or f.location.line] + [h.end for h in hunks])
+    out: list[Line] = []
+    n = first
+    for number in range(first, last + 1):
+        hunk = next((h for h in hunks if h.start == number), None)
+        if hunk is not None:
+            for text in hunk.lines:
+                out.append(Line(n, text, True))
+                n += 1
+            if hunk.end >= hunk.start:
+                continue
+        if any(h.start <= number <= h.end for h in hunks):
+            continue  # replaced by a hunk
+        out.append(Line(n, src[number - 1] if number - 1 < len(src) else "", False))
+        n += 1
+    return out if any(line.marked for line in out) else None
 
 
 def _note(report: NotebookReport, p: Praise, lang: str, rules: dict[str, cat.RuleInfo]) -> Note:

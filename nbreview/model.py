@@ -37,8 +37,26 @@ class Location:
 
 @dataclass
 class Fix:
+    """An automatic correction nbreview offers for a finding (`nbreview fix` applies safe ones)."""
+
     safe: bool
     description: dict[str, str]  # lang -> text
+
+
+@dataclass(frozen=True)
+class CellEdit:
+    """Replace lines `start..end` (1-based, inclusive) of a cell with `lines`; `end = start - 1`
+    inserts before `start`."""
+
+    cell: int
+    start: int
+    end: int
+    lines: tuple[str, ...]
+
+    def overlaps(self, other: "CellEdit") -> bool:
+        if self.cell != other.cell:
+            return False
+        return self.start == other.start or not (self.end < other.start or other.end < self.start)
 
 
 @dataclass
@@ -72,6 +90,7 @@ class Finding:
     evidence: list[OutputEvidence] = field(default_factory=list)
     variant: str = "default"  # which message of the rule (catalog variants)
     group: str = ""  # findings with the same rule, variant and group are one remark in a review
+    edits: list[CellEdit] = field(default_factory=list)  # the correction, as line hunks (when computed)
 
     def message(self, lang: str = "ru") -> str:
         return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")

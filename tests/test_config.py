@@ -8,7 +8,7 @@ import pytest
 
 from nbreview import catalog as cat
 from nbreview import checks
-from nbreview.config import ConfigError, Resolver, read, rule_option
+from nbreview.config import ConfigError, Resolver, read
 from nbreview.engine import Options, review_path, review_paths
 
 from .conftest import make_notebook, run_cli
@@ -110,12 +110,12 @@ def test_rule_options_reach_the_rules(tmp_path, monkeypatch):
     seen = []
     original = checks.load_all()["checkpoint-save-best-only"]
 
-    def spy(facts):
-        seen.append((rule_option("checkpoint-save-best-only", "min-passes"),
-                     rule_option("checkpoint-save-best-only", "strict")))
-        return original(facts)
+    class Spy(type(original)):
+        def check(self, ctx):
+            seen.append((ctx.option("min-passes"), ctx.option("strict")))
+            return super().check(ctx)
 
-    monkeypatch.setitem(checks.REGISTRY, "checkpoint-save-best-only", spy)
+    monkeypatch.setitem(checks.REGISTRY, "checkpoint-save-best-only", Spy())
     nb = make_notebook([CKPT], tmp_path / "a.ipynb")
     review_paths([nb], Options())
     assert seen[-1] == (10, False)  # the catalog's defaults

@@ -75,23 +75,41 @@ def test_corrected_code_from_libcst(mistakes):
     assert fitgen.corrected[0].text == "history = model.fit("
 
 
-@pytest.mark.parametrize("source,line,end,expected", [
-    ("cb = ModelCheckpoint(\n    'a.h5',\n    monitor='val_loss',\n)", 1, 4,
+@pytest.mark.parametrize("source,expected", [
+    ("from keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(\n    'a.h5',\n    monitor='val_loss',\n)",
      ["cb = ModelCheckpoint(", "    'a.h5',", "    monitor='val_loss',", "    save_best_only=True,", ")"]),
-    ("cb = ModelCheckpoint('a.h5', save_best_only=False)", 1, 1, ["cb = ModelCheckpoint('a.h5', save_best_only=True)"]),
-    ("!pip install x\nopt = Adam(lr=1e-3)", 2, 2, ["opt = Adam(learning_rate=1e-3)"]),
+    ("from keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('a.h5', save_best_only=False)",
+     ["cb = ModelCheckpoint('a.h5', save_best_only=True)"]),
+    ("!pip install x\nfrom keras.optimizers import Adam\nopt = Adam(lr=1e-3)", ["opt = Adam(learning_rate=1e-3)"]),
 ])
-def test_corrected_lines(source, line, end, expected):
-    from nbreview.fixsnippet import corrected_lines
+def test_corrected_lines(notebook, source, expected):
+    report = review_path(notebook([source]))
+    (finding,) = report.findings
+    rv = build_review(report, "en")
+    assert [ln.text for ln in rv.remarks[0].corrected] == expected
+    assert finding.fix is not None and finding.fix.safe
 
-    rule = "deprecated-generator-api" if "Adam" in source else "checkpoint-save-best-only"
-    assert corrected_lines(rule, source, line, end) == expected
+
+def test_no_corrected_snippet_when_kwargs_may_hold_the_option(notebook):
+    report = review_path(notebook(["from keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('a.h5', **kw)"]))
+    assert report.findings == []  # `kw` is unknown: it may hold save_best_only=True
 
 
-def test_no_corrected_snippet_when_kwargs_may_hold_the_option():
-    from nbreview.fixsnippet import corrected_lines
+def test_a_kwargs_dict_is_corrected_where_it_is_written(notebook):
+    report = review_path(notebook([
+        "from keras.callbacks import ModelCheckpoint\nparams = {'monitor': 'val_loss'}\n"
+        "cb = ModelCheckpoint('a.h5', **params)"]))
+    (finding,) = report.findings
+    assert finding.fix is not None and [(e.start, e.lines) for e in finding.edits] == [
+        (2, ("params = {'monitor': 'val_loss', 'save_best_only': True}",))]
 
-    assert corrected_lines("checkpoint-save-best-only", "cb = ModelCheckpoint('a.h5', **kw)", 1, 1) is None
+
+def test_no_fix_promised_when_two_dicts_could_take_the_option(notebook):
+    report = review_path(notebook([
+        "from keras.callbacks import ModelCheckpoint\na = {'monitor': 'val_loss'}\nb = dict(mode='min')\n"
+        "cb = ModelCheckpoint('a.h5', **a, **b)"]))
+    (finding,) = report.findings
+    assert finding.fix is None and finding.edits == []
 
 
 def test_evidence_from_the_training_log(mistakes):
@@ -103,7 +121,7 @@ def test_evidence_from_the_training_log(mistakes):
 
 
 def test_evidence_stays_silent_when_the_last_epoch_is_the_best(tmp_path):
-    from nbreview.evidence import parse_epochs
+    from nbreview.outputs import parse_epochs
 
     log = ("Epoch 1/2\n5/5 - loss: 1.0 - val_loss: 0.9 - val_accuracy: 0.5\r\n"
            "Epoch 2/2\n5/5 [==] - loss: 0.5 - val_loss: 0.6 - val_accuracy: 0.7\n")

@@ -1,53 +1,32 @@
-"""Rule logic: one small module per rule, each a function over Facts yielding Hits.
+"""The rules: one module per catalog entry (checks, praise and mentor questions alike).
 
-A rule's texts and examples live in `rules/<slug>.toml`; its logic lives here in
-`checks/<slug with underscores>.py`, registered with `@rule("slug")`.
+Each module here defines one `Rule` subclass registered with `@register` (see base.py); its
+texts and examples live in `rules/<slug>.toml`. Every module of this package is a rule and
+is found automatically: adding a rule is adding its module and its TOML file.
 """
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+import pkgutil
 
-from ..facts import Facts
-from ..facts.values import Site
+from .base import REGISTRY, Context, FixOffer, Hit, Rule, register
 
-# Modules holding the checks (kept explicit: importing only what is listed keeps start-up fast)
-CHECK_MODULES = (
-    "checkpoint_save_best_only",
-    "augmented_validation",
-    "rescale_efficientnet",
-    "tta_no_augmentation",
-    "deprecated_generator_api",
-)
+__all__ = ["Context", "FixOffer", "Hit", "Rule", "register", "load_all", "RULE_MODULES"]
+
+_NOT_RULES = {"base"}
 
 
-@dataclass
-class Hit:
-    """One finding as a rule sees it: where, with which words, and which other places matter."""
-
-    site: Site
-    params: dict[str, Any] = field(default_factory=dict)
-    related: list[Site] = field(default_factory=list)
-    variant: str = "default"
-    severity: str | None = None  # a rule may lower its severity when it is less sure
-    group: str = ""  # findings of one rule with the same variant and group read as one remark
+def rule_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_RULES)
 
 
-CheckFn = Callable[[Facts], Iterable[Hit]]
-REGISTRY: dict[str, CheckFn] = {}
+RULE_MODULES: list[str] = []
 
 
-def rule(slug: str) -> Callable[[CheckFn], CheckFn]:
-    def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY[slug] = fn
-        return fn
-
-    return deco
-
-
-def load_all() -> dict[str, CheckFn]:
-    if len(REGISTRY) < len(CHECK_MODULES):
-        for name in CHECK_MODULES:
+def load_all() -> dict[str, Rule]:
+    """slug -> rule, every rule module imported once."""
+    if not RULE_MODULES:
+        RULE_MODULES.extend(rule_modules())
+        for name in RULE_MODULES:
             importlib.import_module(f"{__name__}.{name}")
     return REGISTRY

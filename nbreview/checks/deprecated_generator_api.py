@@ -1,12 +1,16 @@
 """deprecated-generator-api: fit_generator & co., predict_classes, optimizer `lr=`."""
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+from typing import TYPE_CHECKING
 
-from ..facts import Facts, apis
+from ..facts import apis
 from ..facts.pipelines import arg_evidence
-from ..facts.values import Obj
-from . import Hit, rule
+from ..facts.values import CallRecord, Obj, ObjKind
+from .base import Context, FixOffer, Hit, Rule, register
+
+if TYPE_CHECKING:
+    from ..edits import NotebookEditor
 
 REPLACEMENT = {
     "fit_generator": "fit",
@@ -14,29 +18,61 @@ REPLACEMENT = {
     "predict_generator": "predict",
     "predict_classes": "predict",
 }
+# arguments of the generator methods that Keras 3's fit/evaluate/predict no longer accept
+DROPPED_IN_KERAS3 = ("workers", "use_multiprocessing", "max_queue_size")
 
 
-@rule("deprecated-generator-api")
-def check(facts: Facts) -> Iterator[Hit]:
-    seen: set[tuple[int, int, int]] = set()
-    for rec in facts.method_calls(*apis.DEPRECATED_METHODS, include_uncalled=True):
-        recv = rec.receiver
-        if isinstance(recv, Obj) and recv.kind == "call" and (recv.api or "").startswith("notebook."):
-            continue  # the student's own class with a method of that name
-        if rec.site.key in seen:
-            continue
-        seen.add(rec.site.key)
-        yield Hit(rec.site, {"old": rec.method, "new": REPLACEMENT[rec.method or ""]},
-                  variant="predict_classes" if rec.method == "predict_classes" else "default",
-                  group=rec.method or "")
-    for opt in facts.created_matching(_is_keras_optimizer, include_uncalled=True):
-        if "lr" not in opt.args:
-            continue
-        ev = arg_evidence(opt, "lr", facts.sem.sources)
-        if ev.site.key in seen:
-            continue
-        seen.add(ev.site.key)
-        yield Hit(ev.site, {"old": ev.text, "optimizer": (opt.api or "").rsplit(".", 1)[-1]}, variant="lr")
+@register
+class DeprecatedGeneratorApi(Rule):
+    slug = "deprecated-generator-api"
+
+    def check(self, ctx: Context) -> None:
+        facts = ctx.facts
+        for rec in facts.method_calls(*apis.DEPRECATED_METHODS, include_uncalled=True):
+            recv = rec.receiver
+            if isinstance(recv, Obj) and recv.kind is ObjKind.CALL and (recv.api or "").startswith("notebook."):
+                continue  # the student's own class with a method of that name
+            method = rec.method or ""
+            ctx.report(rec.site, subject=rec, params={"old": method, "new": REPLACEMENT[method]},
+                       variant="predict_classes" if method == "predict_classes" else "default",
+                       group=method, fix=_rename_offer(rec))
+        for opt in facts.created_matching(_is_keras_optimizer, include_uncalled=True):
+            if "lr" not in opt.args:
+                continue
+            ev = arg_evidence(opt, "lr", facts.sources)
+            written_here = isinstance(opt.arg_sites.get("lr"), ast.keyword) and "learning_rate" not in opt.args
+            ctx.report(ev.site, subject=opt,
+                       params={"old": ev.text, "optimizer": (opt.api or "").rsplit(".", 1)[-1]}, variant="lr",
+                       fix=FixOffer(safe=True, variant="lr") if written_here else None)
+
+    def fix(self, edit: "NotebookEditor", hit: Hit) -> None:
+        if hit.variant == "lr":
+            opt: Obj = hit.subject
+            edit.rename_keyword(opt.site, "lr", "learning_rate")
+            return
+        rec: CallRecord = hit.subject
+        old = rec.method or ""
+        names = apis.METHOD_SIGNATURES.get(old, [])
+        # positional arguments after the data mean other things in fit/evaluate/predict: name them
+        edit.keywordize(rec.site, names, keep=1)
+        edit.rename_keyword(rec.site, "generator", "x")
+        for name in DROPPED_IN_KERAS3:
+            edit.remove_keyword(rec.site, name)
+        edit.rename_method(rec.site, REPLACEMENT[old])
+
+
+def _rename_offer(rec: CallRecord) -> FixOffer | None:
+    """The *_generator -> fit/evaluate/predict rename is mechanical when every argument is
+    written in the call (a `*args`/`**kwargs` could carry `workers=` or positional meanings)."""
+    if rec.method == "predict_classes":
+        return None  # needs the model's output type (argmax or threshold): advice, not a rewrite
+    node = rec.site.node
+    if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred) for a in node.args) or \
+            any(k.arg is None for k in node.keywords):
+        return None
+    if len(node.args) > len(apis.METHOD_SIGNATURES.get(rec.method or "", [])):
+        return None
+    return FixOffer(safe=True)
 
 
 def _is_keras_optimizer(api: str) -> bool:

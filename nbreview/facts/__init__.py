@@ -1,27 +1,83 @@
-"""Facts: everything the rules know about a notebook, computed once by one interpreter run."""
+"""Facts: everything the rules know about a notebook, computed once by one interpreter run.
+
+A rule asks questions of a `Facts` object and never walks the code itself. The queries
+below are the analysis library every rule shares; each is documented where it is defined:
+
+- values and calls (this module): `created`, `method_calls`, `calls_to`, `calls_in`,
+  `objects_in`, `chain`/`root` (a value's creation chain through pass-through methods
+  such as `.to(device)`, `.batch()`), `kind_of` (what a value is: a model, data, ...),
+  `framework`, `executed`;
+- names (naming.py): `name_of`, `describe`, `quote`;
+- data pipelines (pipelines.py): `augments`, `unit_scaling`, `transform_augments`,
+  `func_augments`, `func_scaling`, `data_calls`, `roles_of`;
+- models (models.py): `is_model`, `model_parts`, `backbones`, `layers_before`,
+  `models_trained`, `models_used`, `unfreezes`;
+- Keras training (training.py): `fits_with_callback`, `compile_calls`, `history_keys`;
+- loops (loops.py): `training_loops`, `calls_inside`, `tta_loop`, `tta_calls`,
+  `repeated_passes`, `model_calls`;
+- control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
+  iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
+  code we do not see), `gaps` (where the analysis was incomplete).
+
+Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
+None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
+"""
 from __future__ import annotations
 
+from enum import Enum
 from functools import cached_property
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..program import Program
-from . import apis
+from . import apis, loops, models, training
+from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
+from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
-from .values import CallRecord, Func, Obj, Site, Value
+from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
 
-__all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "Site", "Value"]
+__all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
+           "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis"]
+
+
+class ValueKind(str, Enum):
+    """What a value is, for the rules (see `Facts.kind_of`)."""
+
+    MODEL = "model"  # a network: keras.applications / Model / Sequential, torchvision/timm, nn.Module subclass
+    LAYER = "layer"  # a Keras layer or torch.nn building block
+    DATA = "data"  # a generator flow, tf.data dataset, torch Dataset/DataLoader
+    AUGMENTER = "augmenter"  # ImageDataGenerator / ImageDataAugmentor (makes data flows)
+    TRANSFORM = "transform"  # albumentations / torchvision / imgaug transforms
+    OPTIMIZER = "optimizer"
+    SCHEDULER = "scheduler"  # an LR schedule object (torch scheduler, Keras schedule)
+    CALLBACK = "callback"  # a Keras callback
+    LOSS = "loss"
+    ARRAY = "array"  # numpy / tensors made from data
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Role(str, Enum):
+    """How the notebook uses a piece of data (see `Facts.roles_of`)."""
+
+    TRAIN = "train"  # fit(x=...), or walked by a loop that trains
+    VALIDATION = "validation"  # fit(validation_data=...)
+    EVALUATE = "evaluate"  # evaluate(...)
+    PREDICT = "predict"  # predict(...) and friends
+    EVAL_LOOP = "eval_loop"  # walked by a loop that runs the model without training
 
 
 class Facts:
     def __init__(self, program: Program, interp: Interpreter) -> None:
         self.program = program
         self.interp = interp
+        self.sources = Sources(program)
         self.sem = Semantics(self)
 
-    # --- basic queries ---------------------------------------------------------------
+    # --- calls and objects -----------------------------------------------------------
     @property
     def calls(self) -> list[CallRecord]:
+        """Every evaluated call, in evaluation order (`rec.seq`)."""
         return self.interp.calls
 
     @property
@@ -29,24 +85,28 @@ class Facts:
         return self.interp.objects
 
     def created(self, *apis_: str, include_uncalled: bool = False) -> list[Obj]:
-        """Objects created by calling one of these APIs (normalised qualified names)."""
+        """Objects created by calling one of these APIs (normalised qualified names). Objects made
+        inside a notebook function that nothing calls are left out unless asked for."""
         wanted = set(apis_)
-        return [o for o in self.interp.objects if o.kind == "call" and o.api in wanted
+        return [o for o in self.interp.objects if o.kind is ObjKind.CALL and o.api in wanted
                 and (include_uncalled or not o.site.uncalled)]
 
-    def created_matching(self, pred, include_uncalled: bool = False) -> list[Obj]:
-        return [o for o in self.interp.objects if o.kind == "call" and o.api and pred(o.api)
+    def created_matching(self, pred: Callable[[str], bool], include_uncalled: bool = False) -> list[Obj]:
+        return [o for o in self.interp.objects if o.kind is ObjKind.CALL and o.api and pred(o.api)
                 and (include_uncalled or not o.site.uncalled)]
 
     def method_calls(self, *names: str, include_uncalled: bool = False) -> list[CallRecord]:
+        """Calls of `x.name(...)` for any of the names, on any receiver."""
         wanted = set(names)
         return [c for c in self.interp.calls if c.method in wanted and (include_uncalled or not c.site.uncalled)]
 
     def calls_to(self, *qnames: str, include_uncalled: bool = False) -> list[CallRecord]:
+        """Calls of library functions/classes by normalised qualified name."""
         wanted = set(qnames)
         return [c for c in self.interp.calls if c.name in wanted and (include_uncalled or not c.site.uncalled)]
 
     def calls_in(self, func: Func) -> Iterator[CallRecord]:
+        """Calls made while the body of a notebook function ran (its helpers included)."""
         return (c for c in self.interp.calls if func in c.site.funcs)
 
     def objects_in(self, func: Func) -> Iterator[Obj]:
@@ -55,12 +115,63 @@ class Facts:
     def uses(self, obj: Obj, *params: str) -> list:
         return [u for u in obj.uses if not params or u.param in params]
 
+    @staticmethod
+    def chain(v: Value | None, table: str) -> list[Obj]:
+        """`v` and the objects it was derived from through the pass-through methods of
+        `apis.PASSTHROUGH[table]` ("model": `.to()/.cuda()/.train()/.eval()`; "data":
+        `.batch()/.prefetch()/...`; "array": `.astype()/.reshape()`), newest first."""
+        return list(models.chain(v, table))
+
+    @staticmethod
+    def root(v: Value | None, table: str) -> Value | None:
+        """The start of that chain: the model behind `model.to(device).eval()`."""
+        return models.root(v, table)
+
+    def kind_of(self, v: Value | None) -> ValueKind:
+        """What a value is (looked up on the object at the start of its creation chain)."""
+        v = models.root(models.root(v, "model"), "data")
+        if not isinstance(v, Obj):
+            return ValueKind.UNKNOWN
+        if models.is_model(v):
+            return ValueKind.MODEL
+        api = v.api or ""
+        if v.kind is ObjKind.METHOD:
+            if v.api in apis.FLOW_METHODS or v.api in apis.DATASET_PASSTHROUGH or v.api == "map":
+                return ValueKind.DATA
+            return ValueKind.UNKNOWN
+        if v.kind is not ObjKind.CALL:
+            return ValueKind.UNKNOWN
+        if api in (apis.IMAGE_DATA_GENERATOR, apis.IMAGE_DATA_AUGMENTOR):
+            return ValueKind.AUGMENTER
+        if loops.is_data(v) and not api.startswith("notebook."):
+            return ValueKind.DATA
+        if api.startswith(("albumentations.", "torchvision.transforms.", "imgaug.")):
+            return ValueKind.TRANSFORM
+        if api.startswith("keras.callbacks."):
+            return ValueKind.CALLBACK
+        if api.startswith(("torch.optim.lr_scheduler.", "keras.optimizers.schedules.", "timm.scheduler.")):
+            return ValueKind.SCHEDULER
+        if api.startswith(("keras.optimizers.", "torch.optim.")):
+            return ValueKind.OPTIMIZER
+        if api.startswith("keras.losses.") or (api.startswith("torch.nn.") and api.endswith("Loss")):
+            return ValueKind.LOSS
+        if api.startswith(("keras.layers.", "torch.nn.")):
+            return ValueKind.LAYER
+        if api.startswith(("numpy.", "torch.tensor", "torch.from_numpy", "tensorflow.constant")):
+            return ValueKind.ARRAY
+        if api.startswith("notebook.") and isinstance(v.callee, Class):
+            if models.subclasses(v.callee, frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset",
+                                                      "keras.utils.Sequence", "keras.utils.PyDataset"})):
+                return ValueKind.DATA
+        return ValueKind.OTHER
+
     @cached_property
     def imported(self) -> set[str]:
         return {q for _, q in self.interp.imports}
 
     @cached_property
     def framework(self) -> str | None:
+        """"keras", "torch", or None (neither imported). With both, the one that trains."""
         keras = any(q.startswith(("keras", "tensorflow")) for q in self.imported)
         torch = any(q.startswith(("torch", "timm")) for q in self.imported)
         if keras and not torch:
@@ -76,20 +187,63 @@ class Facts:
         c = self.program.code_cell(cell)
         return bool(c and c.executed)
 
-    # --- pipelines and models (see pipelines.py) ---------------------------------------
+    @cached_property
+    def notebook_ran(self) -> bool:
+        """The notebook was saved after running (some code cell has an execution count)."""
+        return any(cc.executed for cc in self.program.cells)
+
+    def ran(self, site: Site) -> bool | None:
+        """Did the code at this site run before the notebook was saved? False for a cell with an
+        empty `In [ ]` in a notebook that was run (and for code in functions nothing calls);
+        None when the notebook carries no execution counts at all."""
+        if site.uncalled:
+            return False
+        if not self.notebook_ran:
+            return None
+        return self.executed(site.cell)
+
+    @cached_property
+    def out_of_order(self) -> bool:
+        """Cells were run in another order than they stand (an execution count goes down)."""
+        counts = [cc.cell.execution_count for cc in self.program.cells if cc.executed]
+        return any(b < a for a, b in zip(counts, counts[1:]))
+
+    # --- names -------------------------------------------------------------------------
+    @cached_property
+    def _names(self) -> dict[int, str]:
+        return first_names(self.interp)
+
+    def name_of(self, v: Value | None) -> str | None:
+        """The variable the student bound this object to (its first binding), if any."""
+        return self._names.get(v.id) if isinstance(v, Obj) else None
+
+    def describe(self, v: Value | None, max_len: int = 60) -> str | None:
+        """How to name an object in a message: the student's variable, else their own code for
+        it; None when there is nothing to quote."""
+        return describe_value(self._names, self.sources, v, max_len)
+
+    def quote(self, site: Site, max_len: int = 100) -> str:
+        """The student's own text at a site, on one line, trimmed."""
+        return quote_site(self.sources, site, max_len)
+
+    # --- data pipelines (pipelines.py) ---------------------------------------------------
     def augments(self, v: Value | None) -> Answer:
+        """Does this data go through a random augmentation on its way to the model?"""
         return self.sem.augments(v)
 
     def unit_scaling(self, v: Value | None) -> Answer:
+        """Does this data reach the model divided by 255 (values in [0, 1])?"""
         return self.sem.unit_scaling(v)
 
-    def models_trained(self) -> list[tuple[CallRecord, Obj]]:
-        """(fit call, model object) for every fit on a model the interpreter could follow."""
-        out = []
-        for rec in self.method_calls(*apis.FIT_METHODS):
-            if isinstance(rec.receiver, Obj):
-                out.append((rec, rec.receiver))
-        return out
+    def transform_augments(self, v: Value | None) -> Answer:
+        """Is this transform object (albumentations, torchvision, imgaug, Keras layers) random?"""
+        return self.sem.transform_augments(v)
+
+    def func_augments(self, f: Value | None) -> Answer:
+        return self.sem.func_augments(f)
+
+    def func_scaling(self, f: Value | None) -> Answer:
+        return self.sem.func_scaling(f)
 
     def data_calls(self, model: Obj) -> list[tuple[CallRecord, str, Value]]:
         """Every (call, role, data) that feeds data to `model`: fit x / validation_data, evaluate, predict."""
@@ -110,55 +264,160 @@ class Facts:
                     out.append((rec, m, v))
         return out
 
+    def roles_of(self, data: Value | None) -> set[Role]:
+        """How the notebook uses this data: trained on, validated on, evaluated, predicted, or
+        walked by an evaluation loop."""
+        out: set[Role] = set()
+        if not isinstance(data, Obj):
+            return out
+        for rec in self.calls:
+            if rec.site.uncalled:
+                continue
+            if rec.method in apis.FIT_METHODS:
+                if rec.args.get("x") is data:
+                    out.add(Role.TRAIN)
+                if rec.args.get("validation_data") is data:
+                    out.add(Role.VALIDATION)
+            elif rec.method in apis.EVALUATE_METHODS and rec.args.get("x") is data:
+                out.add(Role.EVALUATE)
+            elif rec.method in apis.PREDICT_METHODS and rec.args.get("x") is data:
+                out.add(Role.PREDICT)
+        for loop in self._data_loops.get(data.id, ()):
+            out.add(Role.TRAIN if loop in self.training_loops else Role.EVAL_LOOP)
+        return out
+
+    @cached_property
+    def _data_loops(self) -> dict[int, list[Loop]]:
+        out: dict[int, list[Loop]] = {}
+        seen: set[int] = set()
+        for rec in self.calls:
+            for loop in rec.site.loops:
+                if loop.id in seen:
+                    continue
+                seen.add(loop.id)
+                over = loops.unwrap_iterable(loop.over)
+                if isinstance(over, Obj):
+                    out.setdefault(over.id, []).append(loop)
+        return out
+
+    # --- models (models.py) ------------------------------------------------------------
+    @staticmethod
+    def is_model(v: Value | None) -> bool:
+        """A Keras or PyTorch model object (through `.to(device)`, `.eval()` ...)."""
+        return models.is_model(v)
+
+    @staticmethod
+    def model_parts(model: Value | None) -> list[Obj]:
+        """The layers and sub-models a Keras model is made of."""
+        return models.model_parts(model)
+
+    @staticmethod
+    def backbones(model: Value | None) -> list[Obj]:
+        """The pretrained architectures (keras.applications, legacy efficientnet) inside a model."""
+        return models.backbones(model)
+
+    @staticmethod
+    def layers_before(model: Value | None, backbone: Obj) -> list[Obj]:
+        """Layers applied to the input before it reaches `backbone`, inside the model."""
+        return models.layers_before(model, backbone)
+
+    def models_trained(self) -> list[tuple[CallRecord, Obj]]:
+        """(fit call, model object) for every fit on a model the interpreter could follow."""
+        out = []
+        for rec in self.method_calls(*apis.FIT_METHODS):
+            if isinstance(rec.receiver, Obj):
+                out.append((rec, rec.receiver))
+        return out
+
+    def models_used(self) -> list[Obj]:
+        """Every model object that is fitted, evaluated or predicted with (first use first)."""
+        found: dict[int, Obj] = {}
+        for rec in self.method_calls(*apis.FIT_METHODS, *apis.PREDICT_METHODS, *apis.EVALUATE_METHODS):
+            if isinstance(rec.receiver, Obj):
+                found.setdefault(rec.receiver.id, rec.receiver)
+        return list(found.values())
+
+    @cached_property
+    def unfreezes(self) -> list[tuple[Site, Obj, bool]]:
+        """(site, backbone, whole?) for every `.trainable = True` on a trained backbone or its layers."""
+        return models.unfreezes(self)
+
+    # --- Keras training (training.py) -------------------------------------------------------
+    def fits_with_callback(self, callback: Obj) -> list[CallRecord]:
+        """The fit calls whose `callbacks=` list holds this callback object."""
+        return training.fits_with_callback(self, callback)
+
+    def compile_calls(self, model: Value | None) -> list[CallRecord]:
+        """`model.compile(...)` calls on this model, in evaluation order."""
+        return training.compile_calls(self, model)
+
+    def history_keys(self, fit: CallRecord) -> set[str] | None:
+        """The keys a fit logs per epoch (`loss`, `accuracy`, `val_loss`, ...); None when unknown."""
+        return training.history_keys(self, fit)
+
+    # --- loops (loops.py) ----------------------------------------------------------------
+    @cached_property
+    def training_loops(self) -> frozenset[Loop]:
+        """Loops with a training call inside (backward, step, fit, ...), helpers included."""
+        return loops.training_loops(self)
+
+    def calls_inside(self, loop: Loop) -> Iterator[CallRecord]:
+        """The calls made while the loop body ran (helpers included), in evaluation order."""
+        return loops.calls_inside(self, loop)
+
+    def tta_loop(self, rec: CallRecord) -> Loop | None:
+        """The loop that repeats this predict call over the same data (test-time augmentation)."""
+        return loops.tta_loop(self, rec)
+
+    def tta_calls(self) -> Iterator[tuple[CallRecord, Loop]]:
+        return loops.tta_calls(self)
+
+    def repeated_passes(self) -> Iterator[tuple[Loop, Loop, CallRecord, Obj]]:
+        """(repeat loop, data loop, forward call, data): a whole batch-by-batch walk repeated."""
+        return loops.repeated_passes(self)
+
+    def model_calls(self, model: Value | None) -> Iterator[CallRecord]:
+        """Forward passes `model(x)` of this model (through `.to(device)` & co.)."""
+        return loops.model_calls(self, model)
+
+    # --- control flow (flow.py) ------------------------------------------------------------
+    @cached_property
+    def flow(self) -> Flow:
+        return Flow(self)
+
+    def mode_at(self, model: Value | None, at: CallRecord) -> StateAt:
+        """The train/eval mode of a PyTorch model when `at` runs, per loop iteration; includes
+        `Mode.UNKNOWN` when a call we cannot see could have changed it."""
+        return self.flow.mode_at(model, at)
+
+    def state_at(self, at: CallRecord, effect: Callable[[CallRecord], object], initial: object,
+                 escapes: list[CallRecord] = ()) -> StateAt:
+        """The states that may hold at `at`, for a state set by the calls `effect` recognises."""
+        return self.flow.state_at(at, effect, initial, escapes)
+
+    def escapes(self, obj: Value | None) -> list[CallRecord]:
+        """Calls that hand `obj` to code the analysis does not see."""
+        return self.flow.escapes(obj) if obj is not None else []
+
+    @property
+    def gaps(self) -> list[Gap]:
+        """Where the analysis was incomplete (budget, depth, a statement it could not evaluate,
+        a cell that does not parse)."""
+        return self.interp.gaps
+
+    def complete_between(self, lo: int, hi: int) -> bool:
+        """No gap between these two points of the evaluation order."""
+        return not self.flow.gaps_between(lo, hi)
+
 
 def analyse(program: Program) -> Facts:
     interp = Interpreter()
+    ran = any(cc.executed for cc in program.cells)  # counts mean something only if the notebook was run
     for cc in program.cells:
         if cc.tree is not None:
-            interp.run_cell(cc.index, cc.tree)
+            count = (cc.cell.execution_count if cc.executed else -1) if ran else None
+            interp.run_cell(cc.index, cc.tree, count)
+        elif cc.masked.skipped is None:  # a Python cell that does not parse: its code is unseen
+            interp.gaps.append(Gap(cc.index, 1, "unparsed", interp.seq))
     interp.finish()
     return Facts(program, interp)
-
-
-def _first_names(interp: Interpreter) -> dict[int, str]:
-    import ast
-
-    names: dict[int, str] = {}
-    for _site, name, value in interp.assignments:
-        if isinstance(value, Obj) and value.id not in names:
-            names[value.id] = name
-    for site, _base, _attr, value in interp.attr_sets:  # `self.base = EfficientNetB0(...)`
-        if isinstance(value, Obj) and value.id not in names and isinstance(site.node, ast.Assign):
-            try:
-                names[value.id] = ast.unparse(site.node.targets[0])
-            except Exception:
-                continue
-    return names
-
-
-def name_of(facts: Facts, v: Value | None) -> str | None:
-    """The variable the student bound this object to (the first binding), if any."""
-    if not isinstance(v, Obj):
-        return None
-    cache = facts.__dict__.setdefault("_names", None)
-    if cache is None:
-        cache = facts.__dict__["_names"] = _first_names(facts.interp)
-    return cache.get(v.id)
-
-
-def source_of(facts: Facts, site: Site, max_len: int = 100) -> str:
-    """The student's own text at a site (on one line, trimmed)."""
-    from .pipelines import _src
-
-    seg = _src(site.node, site.cell, facts.sem.sources)
-    return seg if len(seg) <= max_len else seg[: max_len - 1] + "…"
-
-
-def describe(facts: Facts, v: Value | None, max_len: int = 60) -> str:
-    """How to name an object in a message: the student's variable, else their own code for it."""
-    name = name_of(facts, v)
-    if name:
-        return name
-    if isinstance(v, Obj):
-        return source_of(facts, v.site, max_len)
-    return "…"

@@ -230,3 +230,51 @@ STAR_EXPORTS: dict[str, frozenset[str]] = {
     "ImageDataAugmentor.image_data_augmentor": frozenset({"ImageDataAugmentor"}),
     "keras": frozenset({"Model", "Sequential", "Input"}),
 }
+
+
+# --- pass-through: methods that return (a view of) the same thing -------------------
+# One table for every chain walk: `model.to(device).eval()` is the model; `ds.batch(32).prefetch(1)`
+# is the data of `ds`; `x.astype('float32')` is the array `x`.
+PASSTHROUGH: dict[str, frozenset[str]] = {
+    # torch.nn.Module methods returning self; Keras models have none of these
+    "model": frozenset({"to", "cuda", "cpu", "eval", "train", "float", "half", "double", "bfloat16",
+                        "requires_grad_", "share_memory", "type", "apply", "to_empty"}),
+    # tf.data / generator methods that pass elements through unchanged
+    "data": frozenset(DATASET_PASSTHROUGH),
+    # array methods that keep the values
+    "array": frozenset({"astype", "reshape", "transpose", "copy", "numpy", "squeeze", "flatten", "ravel"}),
+}
+MAX_CHAIN = 64  # steps any chain walk takes at most (a guard against cycles and absurd code)
+
+# calls that mark a loop as training (so it is not a prediction or TTA loop): Keras fits,
+# custom GradientTape loops, PyTorch optimisation steps and mode switches
+TRAINING_METHODS = frozenset({"backward", "fit", "fit_generator", "train_on_batch", "train", "apply_gradients",
+                              "gradient", "zero_grad", "minimize", "step"})
+
+# What creates a model (a network whose forward pass we may see called)
+MODEL_CONSTRUCTOR_PREFIXES = ("torchvision.models.", "timm.create_model", "keras.applications.")
+MODEL_CONSTRUCTORS = frozenset({"keras.Model", "keras.Sequential", "keras.models.load_model",
+                                "keras.saving.load_model"})
+# base classes of a notebook's own model classes
+MODEL_BASES = frozenset({"keras.Model", "keras.models.Model", "torch.nn.Module", "torch.nn.modules.module.Module",
+                         "pytorch_lightning.LightningModule", "lightning.LightningModule",
+                         "lightning.pytorch.LightningModule"})
+# ... and of classes whose forward pass (`call` / `forward`) the interpreter follows
+NETWORK_BASES = MODEL_BASES | {"keras.layers.Layer"}
+
+# Library calls that take an object and cannot change its training state or steps: handing
+# an object to them is not an escape (see Facts.escapes).
+INERT_CALL_PREFIXES = (
+    "builtins.", "numpy.", "pandas.", "matplotlib.", "seaborn.", "PIL.", "cv2.", "os.", "sys.", "json.",
+    "math.", "random.", "time.", "datetime.", "copy.", "pickle.", "collections.", "itertools.", "functools.",
+    "tqdm.", "sklearn.metrics.", "IPython.display.", "torch.save", "torch.no_grad", "torch.inference_mode",
+    "torch.cat", "torch.stack", "torch.argmax", "torch.max", "torch.softmax", "torch.sigmoid",
+    "torch.nn.functional.", "torch.optim.", "torch.cuda.amp.", "torch.amp.", "torch.utils.data.",
+    "torchvision.utils.", "torchsummary.", "torchinfo.", "keras.utils.plot_model", "tensorflow.math.",
+)
+# Methods of the object itself that cannot change its training state
+INERT_METHODS = frozenset({"parameters", "named_parameters", "children", "named_children", "modules",
+                           "named_modules", "state_dict", "summary", "count_params", "get_layer", "to", "cuda",
+                           "cpu", "float", "half", "double", "requires_grad_", "zero_grad", "__call__",
+                           "forward", "predict", "evaluate", "save", "save_weights", "load_state_dict",
+                           "load_weights", "register_forward_hook", "numel", "size", "item"})

@@ -12,19 +12,23 @@ import ast
 import builtins
 import math
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from . import apis
+from .models import is_network_class
 from .values import (
     UNKNOWN,
     CallRecord,
     Class,
+    Cond,
     Const,
     Dict,
     Func,
+    Gap,
     Loop,
     Obj,
+    ObjKind,
     Ref,
     Seq,
     Site,
@@ -78,9 +82,16 @@ class _Ctx:
     funcs: tuple[Func, ...] = ()
     uncalled: bool = False
     contexts: tuple[str, ...] = ()
+    conds: tuple[Cond, ...] = ()
 
     def site(self, node: ast.AST) -> Site:
-        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts)
+        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts, self.conds)
+
+    def with_cond(self, cond: Cond) -> "_Ctx":
+        return replace(self, conds=self.conds + (cond,))
+
+    def with_loop(self, loop: Loop) -> "_Ctx":
+        return replace(self, loops=self.loops + (loop,))
 
 
 class Interpreter:
@@ -94,14 +105,41 @@ class Interpreter:
         self.imports: list[tuple[Site, str]] = []  # every imported qualified name
         self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
+        self.gaps: list[Gap] = []  # where the analysis could not see everything
+        self.shadowed: list[tuple[int, str]] = []  # (cell, name): a binding a newer one kept out
+        self._stamps: dict[str, int] = {}  # name -> execution count of the cell that bound it last
+        self._newest = -1
+        self.seq = 0  # evaluation order of calls and objects
         self._depth = 0
         self._runs = 0
         self._active: list[Func] = []
 
     # --- driver ---------------------------------------------------------------------
-    def run_cell(self, cell: int, tree: ast.Module) -> None:
+    def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
+        """Run one cell in notebook order. `count` is when the cell last ran (its `In [n]`; -1 for
+        a cell that did not run in a notebook that was run; None when nothing is known).
+
+        The binding in force is the one made last in kernel time: a cell run earlier than a
+        binding it would overwrite (run out of order, or not run at all) sees its own bindings
+        while it runs, but does not replace the newer ones for the cells after it."""
         ctx = _Ctx(cell)
-        self.exec_block(tree.body, self.globals, ctx)
+        if count is None or count >= self._newest:
+            before = dict(self.globals.vars)
+            self.exec_block(tree.body, self.globals, ctx)
+            if count is not None:
+                for name, value in self.globals.vars.items():
+                    if before.get(name) is not value:
+                        self._stamps[name] = count
+                self._newest = max(self._newest, count)
+            return
+        frame = Frame({}, self.globals)
+        self.exec_block(tree.body, frame, ctx)
+        for name, value in frame.vars.items():
+            if self._stamps.get(name, -2) <= count:
+                self.globals.vars[name] = value
+                self._stamps[name] = count
+            else:
+                self.shadowed.append((cell, name))
 
     def finish(self) -> None:
         """Evaluate, once, the notebook functions nothing called, with unknown arguments."""
@@ -114,8 +152,13 @@ class Interpreter:
         for stmt in body:
             try:
                 self.exec_stmt(stmt, frame, ctx)
-            except Exception:  # an analysis bug (or RecursionError) must never lose the notebook:
-                continue  # skip the statement; the stack has unwound by now
+            except RecursionError:
+                self._gap(ctx, stmt, "recursion")
+            except Exception:  # an analysis bug must never lose the notebook: skip the statement
+                self._gap(ctx, stmt, "error")  # (the stack has unwound by now), and say so
+
+    def _gap(self, ctx: _Ctx, node: ast.AST, why: str) -> None:
+        self.gaps.append(Gap(ctx.cell, getattr(node, "lineno", 1), why, self.seq, ctx.loops, ctx.funcs))
 
     def exec_stmt(self, s: ast.stmt, frame: Frame, ctx: _Ctx) -> None:
         if isinstance(s, ast.Expr):
@@ -154,17 +197,19 @@ class Interpreter:
             frame.bind(s.name, cls)
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             over = self.eval(s.iter, frame, ctx)
+            assigned = frozenset(_assigned_names(s.body))
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
-                        frozenset(_assigned_names(s.body)), over)
+                        assigned, over, ctx.conds)
             self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
-            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
-            self.exec_block(s.body, frame, inner)
+            self._exec_loop_body(s.body, loop, frame, ctx)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.While):
-            self.eval(s.test, frame, ctx)
-            loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), frozenset(_assigned_names(s.body)))
-            inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
-            self.exec_block(s.body, frame, inner)
+            test = self.eval(s.test, frame, ctx)
+            if isinstance(test, Const) and not test.value:
+                return  # `while False:` never runs
+            loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), frozenset(_assigned_names(s.body)),
+                        None, ctx.conds)
+            self._exec_loop_body(s.body, loop, frame, ctx)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.If):
             self.exec_if(s, frame, ctx)
@@ -176,16 +221,15 @@ class Interpreter:
                 if q:
                     names.append(q)
                 if item.optional_vars is not None:
-                    obj = v if isinstance(v, Obj) else Obj("with", q, ctx.site(item.context_expr), origin=v)
+                    obj = v if isinstance(v, Obj) else Obj(ObjKind.WITH, q, ctx.site(item.context_expr), origin=v)
                     self.assign(item.optional_vars, obj, frame, ctx, s, record=False)
-            inner = _Ctx(ctx.cell, ctx.loops, ctx.funcs, ctx.uncalled, tuple(names))
-            self.exec_block(s.body, frame, inner)
+            self.exec_block(s.body, frame, replace(ctx, contexts=tuple(names)))
         elif isinstance(s, ast.Try) or s.__class__.__name__ == "TryStar":
             self.exec_block(s.body, frame, ctx)
             for h in s.handlers:
                 if h.name:
                     frame.bind(h.name, UNKNOWN)
-                self.exec_block(h.body, frame, ctx)
+                self.exec_block(h.body, frame, ctx.with_cond(Cond(h, False, "except", None, ctx.cell)))
             self.exec_block(s.orelse, frame, ctx)
             self.exec_block(s.finalbody, frame, ctx)
         elif isinstance(s, ast.Return):
@@ -197,25 +241,42 @@ class Interpreter:
         elif isinstance(s, (ast.Global, ast.Nonlocal)):
             frame.globals_decl.update(s.names)
         elif isinstance(s, ast.Match):
-            self.eval(s.subject, frame, ctx)
+            subject = self.eval(s.subject, frame, ctx)
             for case in s.cases:
-                self.exec_block(case.body, frame, ctx)
+                self.exec_block(case.body, frame, ctx.with_cond(Cond(case.pattern, False, "case", subject, ctx.cell)))
         elif isinstance(s, (ast.Raise, ast.Assert)):
             for child in ast.iter_child_nodes(s):
                 if isinstance(child, ast.expr):
                     self.eval(child, frame, ctx)
+
+    def _exec_loop_body(self, body: list[ast.stmt], loop: Loop, frame: Frame, ctx: _Ctx) -> None:
+        """Run a loop body once, remembering which calls it made (`loop.span`), then close the
+        back edge for plain values: a constant the body changes (a counter, an accumulator,
+        `best = acc`) holds another value on the next iteration, so after the loop it is
+        unknown. Objects keep their first-iteration value; what happens to an object across
+        iterations (its mode, its steps) is asked of `flow.py`, over the ordered calls."""
+        before = dict(frame.vars)
+        loop.span[0] = self.seq
+        self.exec_block(body, frame, ctx.with_loop(loop))
+        loop.span[1] = self.seq
+        for name in loop.assigned:
+            old, new = before.get(name), frame.vars.get(name)
+            if new is not None and new is not old and isinstance(new, Const) and old is not None \
+                    and not (isinstance(old, Const) and old.value == new.value):
+                frame.vars[name] = Unknown(f"changed in the loop at line {loop.line}")
 
     def exec_if(self, s: ast.If, frame: Frame, ctx: _Ctx) -> None:
         test = self.eval(s.test, frame, ctx)
         if isinstance(test, Const):
             self.exec_block(s.body if test.value else s.orelse, frame, ctx)
             return
-        # Both branches may run: evaluate each on a copy, then keep what they agree on.
+        # Both branches may run: evaluate each on a copy, then keep what they agree on. The
+        # sites inside remember the condition they run under.
         before = dict(frame.vars)
-        self.exec_block(s.body, frame, ctx)
+        self.exec_block(s.body, frame, ctx.with_cond(Cond(s.test, False, "if", test, ctx.cell)))
         after_body = frame.vars
         frame.vars = dict(before)
-        self.exec_block(s.orelse, frame, ctx)
+        self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell)))
         after_else = frame.vars
         merged: dict[str, Value] = {}
         for name in set(after_body) | set(after_else):
@@ -276,7 +337,7 @@ class Interpreter:
                         self.assign(e.value, UNKNOWN, frame, ctx, stmt, record)
                         continue
                     item = (
-                        Obj("item", str(i), ctx.site(e), args={"index": Const(i)}, origin=value)
+                        Obj(ObjKind.ITEM, str(i), ctx.site(e), args={"index": Const(i)}, origin=value)
                         if isinstance(value, Obj)
                         else UNKNOWN
                     )
@@ -340,15 +401,15 @@ class Interpreter:
             assigned = base.attr(e.attr)
             if assigned is not None:
                 return assigned
-            if base.kind == "call" and not (base.api or "").startswith("notebook.") and \
+            if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
                     isinstance(base.args.get(e.attr), Obj):
                 # library objects keep their constructor arguments: DataLoader(ds).dataset is ds
                 return base.args[e.attr]
-            return Obj("attr", e.attr, ctx.site(e), origin=base)
+            return Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
         if isinstance(base, Class) and e.attr in base.methods:
             return base.methods[e.attr]
         if isinstance(base, Unknown):
-            return Obj("attr", e.attr, ctx.site(e), origin=base)
+            return Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
         return UNKNOWN
 
     def eval_Tuple(self, e: ast.Tuple, frame: Frame, ctx: _Ctx) -> Value:
@@ -433,7 +494,7 @@ class Interpreter:
             return Seq(left.items + right.items, left.kind, left.complete and right.complete, site)
         if name == "add" and isinstance(left, Const) and isinstance(left.value, str):
             return Unknown("string")
-        obj = Obj("binop", name, site, args={"left": left, "right": right}, origin=left)
+        obj = Obj(ObjKind.BINOP, name, site, args={"left": left, "right": right}, origin=left)
         self._note_obj(obj)
         return obj
 
@@ -478,10 +539,10 @@ class Interpreter:
 
     def eval_IfExp(self, e: ast.IfExp, frame: Frame, ctx: _Ctx) -> Value:
         test = self.eval(e.test, frame, ctx)
-        body = self.eval(e.body, frame, ctx)
-        orelse = self.eval(e.orelse, frame, ctx)
         if isinstance(test, Const):
-            return body if test.value else orelse
+            return self.eval(e.body if test.value else e.orelse, frame, ctx)
+        body = self.eval(e.body, frame, ctx.with_cond(Cond(e.test, False, "ifexp", test, ctx.cell)))
+        orelse = self.eval(e.orelse, frame, ctx.with_cond(Cond(e.test, True, "ifexp", test, ctx.cell)))
         return body if body is orelse else UNKNOWN
 
     def eval_Subscript(self, e: ast.Subscript, frame: Frame, ctx: _Ctx) -> Value:
@@ -500,7 +561,7 @@ class Interpreter:
             except Exception:
                 return UNKNOWN
         if isinstance(base, Obj):
-            return Obj("subscript", None, ctx.site(e), args={"index": key}, origin=base)
+            return Obj(ObjKind.SUBSCRIPT, None, ctx.site(e), args={"index": key}, origin=base)
         return UNKNOWN
 
     def eval_Slice(self, e: ast.Slice, frame: Frame, ctx: _Ctx) -> Value:
@@ -530,18 +591,18 @@ class Interpreter:
         inner_frame = Frame({}, frame)
         loops = ctx.loops
         for gen in e.generators:  # type: ignore[attr-defined]
-            over = self.eval(gen.iter, inner_frame, _Ctx(ctx.cell, loops, ctx.funcs, ctx.uncalled, ctx.contexts))
+            over = self.eval(gen.iter, inner_frame, replace(ctx, loops=loops))
             names = frozenset(_names(gen.target))
             loops = loops + (Loop(e, ctx.cell, e.lineno, "comprehension", _loop_count(over), names,  # type: ignore
-                                  frozenset(), over),)
+                                  frozenset(), over, ctx.conds),)
             self.assign(gen.target, self._element_of(over, ctx.site(gen.target)), inner_frame, ctx, e,
                         record=False)
-        inner = _Ctx(ctx.cell, loops, ctx.funcs, ctx.uncalled, ctx.contexts)
+        inner = replace(ctx, loops=loops)
         for gen in e.generators:  # type: ignore[attr-defined]
             for cond in gen.ifs:
                 self.eval(cond, inner_frame, inner)
         values = [self.eval(x, inner_frame, inner) for x in elts]
-        return Obj("comprehension", e.__class__.__name__, ctx.site(e), args={"element": values[-1]},
+        return Obj(ObjKind.COMPREHENSION, e.__class__.__name__, ctx.site(e), args={"element": values[-1]},
                    origin=values[-1])
 
     def _unroll(self, e: ast.AST, elts: list[ast.expr], frame: Frame, ctx: _Ctx) -> Value | None:
@@ -557,8 +618,8 @@ class Interpreter:
         if not isinstance(over, Seq) or not over.complete:
             return None
         loop = Loop(e, ctx.cell, e.lineno, "comprehension", len(over.items),  # type: ignore[attr-defined]
-                    frozenset(_names(gen.target)), frozenset(), over)
-        inner = _Ctx(ctx.cell, ctx.loops + (loop,), ctx.funcs, ctx.uncalled, ctx.contexts)
+                    frozenset(_names(gen.target)), frozenset(), over, ctx.conds)
+        inner = ctx.with_loop(loop)
         values = []
         for item in over.items:
             inner_frame = Frame({}, frame)
@@ -615,10 +676,12 @@ class Interpreter:
                 continue
             arg_nodes[f"#{len(positional)}"] = a
             positional.append(self.eval(a, frame, ctx))
+        star_dicts: list[Dict] = []
         for kw in e.keywords:
             v = self.eval(kw.value, frame, ctx)
             if kw.arg is None:
                 if isinstance(v, Dict):
+                    star_dicts.append(v)
                     for k, val in v.items.items():
                         keywords[k] = val
                         # point at the place where the key was written, when the dict is ours
@@ -632,6 +695,15 @@ class Interpreter:
             keywords[kw.arg] = v
             arg_nodes[kw.arg] = kw
         site = ctx.site(e)
+        result = self._dispatch_call(e, callee, method, receiver, positional, keywords, arg_nodes, complete, site,
+                                     frame, ctx)
+        if star_dicts and isinstance(result, Obj) and result.site is site:
+            result.star_dicts = tuple(star_dicts)
+        return result
+
+    def _dispatch_call(self, e: ast.Call, callee: Value, method: str | None, receiver: Value | None,
+                       positional: list[Value], keywords: dict[str, Value], arg_nodes: dict[str, ast.AST],
+                       complete: bool, site: Site, frame: Frame, ctx: _Ctx) -> Value:
         if not isinstance(callee, (Func, Class)):
             # a notebook function handed to a library (dataset.map(f), preprocessing_function=f)
             # runs inside the library: evaluate its body once, with unknown arguments
@@ -640,10 +712,14 @@ class Interpreter:
                     self.call_func(v, [Unknown("library argument")] * _arity(v), {}, ctx)
 
         if isinstance(callee, Func):
-            result = self.call_func(callee, positional, keywords, ctx)
-            self._record(site, callee.name, None, None, self._map(None, None, positional, keywords),
-                         complete, result, callee)
-            return result
+            rec = self._record(site, callee.name, None, None, self._map(None, None, positional, keywords),
+                               complete, UNKNOWN, callee)
+            result = self._follow(callee, positional, keywords, ctx, e)
+            rec.followed = result is not None
+            rec.result = result if result is not None else UNKNOWN
+            if result is None:  # the function's effects are hidden: its arguments escape
+                self._flows_rec(rec)
+            return rec.result
         if isinstance(callee, Class):
             init = callee.methods.get("__init__")
             args = self._map(None, None, positional, keywords)
@@ -652,24 +728,27 @@ class Interpreter:
                 names = [a.arg for a in init.node.args.posonlyargs + init.node.args.args][1:]
                 args = {(names[int(k[1:])] if k.startswith("#") and int(k[1:]) < len(names) else k): v
                         for k, v in args.items()}
-            obj = Obj("call", f"notebook.{callee.name}", site, args,
+            obj = Obj(ObjKind.CALL, f"notebook.{callee.name}", site, args,
                       callee=callee, complete=complete, arg_sites=arg_nodes)
             self._note_obj(obj)
-            self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
-            if init is not None and self._depth < MAX_DEPTH:
-                self.call_func(init, [obj] + positional, keywords, ctx)
+            rec = self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
+            if init is not None:
+                rec.followed = self._follow(init, [obj] + positional, keywords, ctx, e) is not None
+            else:
+                rec.followed = True  # no __init__ of its own: nothing hidden
             forward = callee.methods.get("call") or callee.methods.get("forward")
-            if forward is not None and _is_network_class(callee) and self._depth < MAX_DEPTH:
+            if forward is not None and is_network_class(callee) and self._depth < MAX_DEPTH:
                 # a Keras / PyTorch model class: follow its forward pass with this very object as
                 # `self`, so that the layers it applies (and in which order) are known
                 nargs = max(0, _arity(forward) - 2)
-                self.call_func(forward, [obj, Obj("call", "keras.Input", site)] + [UNKNOWN] * nargs, {},
-                               _Ctx(ctx.cell, (), ctx.funcs, ctx.uncalled, ctx.contexts))
+                self.call_func(forward, [obj, Obj(ObjKind.CALL, "keras.Input", site)] + [UNKNOWN] * nargs, {},
+                               replace(ctx, loops=(), conds=()))
             return obj
 
         if isinstance(callee, Ref):
             q = callee.qname
             args = self._map(q, None, positional, keywords)
+            _name_positional_sites(arg_nodes, apis.SIGNATURES.get(q))
             result = self._call_ref(q, args, positional, keywords, complete, site, arg_nodes, frame)
             rec = self._record(site, q, None, None, args, complete, result, callee)
             self._flows_rec(rec)
@@ -677,6 +756,19 @@ class Interpreter:
 
         if method is not None:
             args = self._map(None, method, positional, keywords)
+            _name_positional_sites(arg_nodes, apis.METHOD_SIGNATURES.get(method))
+            own = _own_method(receiver, method)
+            if own is not None:
+                # a method of the notebook's own class (`trainer.fit_epoch(...)`): recorded as a
+                # method call, and its body followed with the object as `self`
+                rec = self._record(site, "." + method, method, receiver, args, complete, UNKNOWN, own)
+                receiver.uses.append(Use(rec, "self"))  # type: ignore[union-attr]
+                result = self._follow(own, [receiver] + positional, keywords, ctx, e)  # type: ignore[list-item]
+                rec.followed = result is not None
+                rec.result = result if result is not None else UNKNOWN
+                if result is None:
+                    self._flows_rec(rec)
+                return rec.result
             result = self._call_method(receiver, method, args, positional, complete, site, arg_nodes)
             rec = self._record(site, "." + method, method, receiver, args, complete, result, None)
             if isinstance(receiver, Obj):
@@ -688,7 +780,7 @@ class Interpreter:
         args = {f"#{i}": v for i, v in enumerate(positional)}
         args.update(keywords)
         first = positional[0] if positional else (next(iter(keywords.values())) if keywords else None)
-        result = Obj("apply", None, site, args=args, origin=first, callee=callee, complete=complete,
+        result = Obj(ObjKind.APPLY, None, site, args=args, origin=first, callee=callee, complete=complete,
                      arg_sites=arg_nodes)
         self._note_obj(result)
         rec = self._record(site, "()", None, callee, args, complete, result, callee)
@@ -748,7 +840,7 @@ class Interpreter:
                 return UNKNOWN
         if q == "builtins.len" and positional and isinstance(positional[0], Seq) and positional[0].complete:
             return Const(len(positional[0].items), site)
-        obj = Obj("call", q, site, args, complete=complete, arg_sites=arg_nodes)
+        obj = Obj(ObjKind.CALL, q, site, args, complete=complete, arg_sites=arg_nodes)
         self._note_obj(obj)
         return obj
 
@@ -793,16 +885,19 @@ class Interpreter:
                 return receiver.items.pop(positional[0].value, UNKNOWN)
         if isinstance(receiver, Const) and isinstance(receiver.value, str) and method == "format":
             return Unknown("str.format")
-        obj = Obj("method", method, site, args, origin=receiver, complete=complete, arg_sites=arg_nodes)
+        obj = Obj(ObjKind.METHOD, method, site, args, origin=receiver, complete=complete, arg_sites=arg_nodes)
         self._note_obj(obj)
         return obj
 
     def _note_obj(self, obj: Obj) -> None:
+        self.seq += 1
+        obj.seq = self.seq
         self.objects.append(obj)
 
     def _record(self, site: Site, name: str, method: str | None, receiver: Value | None, args: dict[str, Value],
                 complete: bool, result: Value, callee: Value | None) -> CallRecord:
-        rec = CallRecord(site, name, method, receiver, args, complete, result, callee)
+        self.seq += 1
+        rec = CallRecord(site, name, method, receiver, args, complete, result, callee, self.seq)
         self.calls.append(rec)
         return rec
 
@@ -812,9 +907,28 @@ class Interpreter:
                 obj.uses.append(Use(rec, name))
 
     # --- following the notebook's own functions --------------------------------------
+    def _follow(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
+                at: ast.AST) -> Value | None:
+        """Evaluate a call of a notebook function at a call site; None (and a gap at the call)
+        when the analysis does not follow it (recursion, depth, or the work budget)."""
+        why = self._refusal(func)
+        if why is not None:
+            self._gap(ctx, at, why)
+            return None
+        return self.call_func(func, positional, keywords, ctx)
+
+    def _refusal(self, func: Func) -> str | None:
+        if func in self._active:
+            return "recursion"
+        if self._depth >= MAX_DEPTH:
+            return "depth"
+        if self._runs >= MAX_FUNCTION_RUNS:
+            return "budget"
+        return None
+
     def call_func(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
                   uncalled: bool = False) -> Value:
-        if func in self._active or self._depth >= MAX_DEPTH or self._runs >= MAX_FUNCTION_RUNS:
+        if self._refusal(func) is not None:
             return UNKNOWN
         func.evaluated += 1
         self._runs += 1
@@ -831,14 +945,14 @@ class Interpreter:
                 frame.vars[name] = keywords[name]
             elif i >= default_start:
                 frame.vars[name] = self.eval(defaults[i - default_start], func.frame, ctx) if not uncalled \
-                    else self.eval(defaults[i - default_start], func.frame, _Ctx(func.cell))
+                    else self.eval(defaults[i - default_start], func.frame, _Ctx(func.cell, uncalled=True))
             else:
                 frame.vars[name] = Unknown(f"parameter {name}")
         for a, d in zip(params.kwonlyargs, params.kw_defaults):
             if a.arg in keywords:
                 frame.vars[a.arg] = keywords[a.arg]
             elif d is not None:
-                frame.vars[a.arg] = self.eval(d, func.frame, _Ctx(func.cell))
+                frame.vars[a.arg] = self.eval(d, func.frame, _Ctx(func.cell, uncalled=uncalled or ctx.uncalled))
             else:
                 frame.vars[a.arg] = UNKNOWN
         if params.vararg:
@@ -847,7 +961,7 @@ class Interpreter:
             extra = {k: v for k, v in keywords.items() if k not in names}
             frame.vars[params.kwarg.arg] = Dict(extra, True)
         inner = _Ctx(func.cell, ctx.loops if not uncalled else (), ctx.funcs + (func,),
-                     uncalled or ctx.uncalled, ctx.contexts)
+                     uncalled or ctx.uncalled, ctx.contexts, ctx.conds if not uncalled else ())
         self._active.append(func)
         self._depth += 1
         try:
@@ -873,16 +987,43 @@ class Interpreter:
         if isinstance(over, Seq) and over.items and all(i is over.items[0] for i in over.items):
             return over.items[0]
         if isinstance(over, Obj):
-            return Obj("iter", None, site, origin=over)
+            return Obj(ObjKind.ITER, None, site, origin=over)
         return UNKNOWN
 
     @staticmethod
     def _qname_of(v: Value) -> str | None:
         if isinstance(v, Ref):
             return v.qname
-        if isinstance(v, Obj) and v.kind == "call":
+        if isinstance(v, Obj) and v.kind is ObjKind.CALL:
             return v.api
         return None
+
+
+def _name_positional_sites(arg_nodes: dict[str, ast.AST], names: list[str] | None) -> None:
+    """Where a positional argument of a modelled API was written, also under its parameter name."""
+    if names:
+        for i, name in enumerate(names):
+            node = arg_nodes.get(f"#{i}")
+            if node is None:
+                break
+            arg_nodes.setdefault(name, node)
+
+
+def _own_method(receiver: Value | None, method: str) -> Func | None:
+    """The notebook class method `receiver.method` names, when the receiver is an instance of
+    the notebook's own class (its bases of the notebook searched too)."""
+    if not (isinstance(receiver, Obj) and receiver.kind is ObjKind.CALL and isinstance(receiver.callee, Class)):
+        return None
+    cls: Class | None = receiver.callee
+    for _ in range(16):
+        if cls is None:
+            return None
+        f = cls.methods.get(method)
+        if f is not None:  # (static/class methods and properties take other arguments: not followed)
+            return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.node.decorator_list \
+                else None
+        cls = next((b for b in cls.bases if isinstance(b, Class)), None)
+    return None
 
 
 def _merge_returns(returns: list[Value]) -> Value:
@@ -903,13 +1044,6 @@ def _objects_in(v: Value, depth: int = 0) -> list[Obj]:
     return []
 
 
-NETWORK_BASES = ("keras.Model", "keras.layers.Layer", "keras.models.Model", "torch.nn.Module",
-                 "torch.nn.modules.module.Module")
-
-
-def _is_network_class(cls: Class) -> bool:
-    return any(isinstance(b, Ref) and b.qname in NETWORK_BASES for b in cls.bases) or any(
-        isinstance(b, Class) and _is_network_class(b) for b in cls.bases)
 
 
 def _arity(func: Func) -> int:
@@ -925,7 +1059,7 @@ RANGE_LIKE = ("builtins.range", "tqdm.trange", "tqdm.auto.trange", "tqdm.noteboo
 def unwrap_iterable(over: Value | None) -> Value | None:
     """`tqdm(range(n))`, `enumerate(...)`: the iterable that is really looped over."""
     for _ in range(5):
-        if isinstance(over, Obj) and over.kind == "call" and over.api in ITER_WRAPPERS:
+        if isinstance(over, Obj) and over.kind is ObjKind.CALL and over.api in ITER_WRAPPERS:
             over = over.args.get("#0", over.args.get("iterable"))
         else:
             break
@@ -938,7 +1072,7 @@ def _loop_count(over: Value) -> int | None:
         return len(over.items)
     if isinstance(over, Const) and isinstance(over.value, (tuple, list, str)):
         return len(over.value)
-    if isinstance(over, Obj) and over.kind == "call" and over.api in RANGE_LIKE:
+    if isinstance(over, Obj) and over.kind is ObjKind.CALL and over.api in RANGE_LIKE:
         vals = [over.args.get(k, over.args.get(f"#{i}")) for i, k in enumerate(("start", "stop", "step"))]
         given = [v for v in vals if v is not None]
         if all(isinstance(v, Const) and isinstance(v.value, int) for v in given) and given:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import apis
-from .values import Class, Const, Dict, Func, Obj, Ref, Seq, Site, Value
+from .models import model_parts
+from .values import Class, Const, Dict, Func, Obj, ObjKind, Ref, Seq, Site, Value
 
 # calls and methods whose result is a materialised array: fixed data, not a pipeline
 ARRAY_CONSTRUCTORS = frozenset({"numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack", "numpy.concatenate",
@@ -22,6 +23,7 @@ TRANSFORM_PARAMS = frozenset({"transform", "transforms", "tfms", "tfm", "aug", "
 
 if TYPE_CHECKING:
     from . import Facts
+    from .naming import Sources
 
 
 @dataclass(frozen=True)
@@ -50,27 +52,12 @@ NO = Answer(False)
 UNSURE = Answer(None)
 
 
-def _src(node: ast.AST | None, cell: int | None = None, sources: dict[int, str] | None = None) -> str:
-    """The student's own spelling of a node (`rescale=1. / 255`, not the normalised `1.0 / 255`)."""
-    if node is None:
-        return ""
-    if sources is not None and cell in sources:
-        try:
-            seg = ast.get_source_segment(sources[cell], node)
-        except Exception:
-            seg = None
-        if seg:
-            return " ".join(part.strip() for part in seg.splitlines())
-    try:
-        return ast.unparse(node)
-    except Exception:
-        return ""
-
-
-def arg_evidence(obj: Obj, name: str, sources: dict[int, str] | None = None) -> Evidence:
+def arg_evidence(obj: Obj, name: str, sources: "Sources") -> Evidence:
+    """Evidence pointing at the argument `name` of the call that made `obj` (`rotation_range=20`)."""
     node = obj.arg_sites.get(name) or obj.site.node
-    site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled)
-    text = _src(node, obj.site.cell, sources)
+    site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled, obj.site.contexts,
+                obj.site.conds)
+    text = sources.quote(obj.site.cell, node)
     if text and isinstance(node, ast.expr) and not isinstance(node, ast.keyword) and not text.startswith(name):
         text = f"{name}={text}"
     return Evidence(site, text, obj)
@@ -117,7 +104,7 @@ class Semantics:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
         self._func_cache: dict[tuple[int, str], Answer] = {}
-        self.sources = {cc.index: cc.cell.source for cc in facts.program.cells}
+        self.sources = facts.sources
 
     # data pipelines -------------------------------------------------------------------
     def augments(self, v: Value | None, depth: int = 0) -> Answer:
@@ -127,7 +114,7 @@ class Semantics:
             return Answer.combine(*[self.augments(i, depth + 1) for i in v.items]) if v.items else UNSURE
         if not isinstance(v, Obj):
             return UNSURE
-        if v.kind == "call":
+        if v.kind is ObjKind.CALL:
             api = v.api or ""
             if api == apis.IMAGE_DATA_GENERATOR:
                 return self._idg_augments(v)
@@ -157,7 +144,7 @@ class Semantics:
                 parts = [self._operand(a, depth) for k, a in v.args.items() if k.startswith("#")]
                 return Answer.combine(*parts) if parts and v.complete else UNSURE
             return UNSURE
-        if v.kind == "method":
+        if v.kind is ObjKind.METHOD:
             if v.api in apis.FLOW_METHODS:
                 return self.augments(v.origin, depth + 1)
             if v.api in apis.DATASET_PASSTHROUGH:
@@ -169,17 +156,17 @@ class Semantics:
                     fa = Answer(True, (self._ev(v.site, v, 120),) + fa.evidence)
                 return Answer.combine(self.augments(v.origin, depth + 1), fa)
             return UNSURE
-        if v.kind == "item" and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
+        if v.kind is ObjKind.ITEM and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
             return self.augments(v.origin.arg("dataset"), depth + 1)
         # A materialised array or tensor holds the same values on every pass; it varies only if
         # it is computed from something random (np.random..., an augmentation applied to it).
-        if v.kind == "binop":
+        if v.kind is ObjKind.BINOP:
             return Answer.combine(*(self._operand(v.args.get(k), depth) for k in ("left", "right")))
-        if v.kind == "method" and v.api in ARRAY_METHODS:
+        if v.kind is ObjKind.METHOD and v.api in ARRAY_METHODS:
             return self._operand(v.origin, depth)
-        if v.kind == "comprehension":
+        if v.kind is ObjKind.COMPREHENSION:
             return self._operand(v.origin, depth)
-        if v.kind == "apply" and isinstance(v.callee, Obj):
+        if v.kind is ObjKind.APPLY and isinstance(v.callee, Obj):
             t = self.transform_augments(v.callee)
             return t if t.value is not False else self._operand(v.origin, depth)
         return UNSURE
@@ -189,13 +176,13 @@ class Semantics:
             return NO
         if isinstance(v, Seq):
             return Answer.combine(*(self._operand(i, depth + 1) for i in v.items)) if v.complete else UNSURE
-        if isinstance(v, Obj) and v.kind == "call" and apis.is_random_call(v.api or ""):
+        if isinstance(v, Obj) and v.kind is ObjKind.CALL and apis.is_random_call(v.api or ""):
             return Answer(True, (self._ev(v.site, v),))
         return self.augments(v, depth + 1)
 
     def _ev(self, site: Site, owner: Obj | None = None, max_len: int = 80) -> Evidence:
         """Evidence at a site, quoting the student's own code there."""
-        return Evidence(site, _src(site.node, site.cell, self.sources)[:max_len], owner)
+        return Evidence(site, self.sources.quote(site.cell, site.node)[:max_len], owner)
 
     def _custom_dataset_augments(self, obj: Obj) -> Answer:
         """A Dataset class written in the notebook: its transform arguments and its own random calls."""
@@ -244,7 +231,7 @@ class Semantics:
                 else UNSURE
         if isinstance(v, Func):
             return self.func_augments(v)
-        if not isinstance(v, Obj) or v.kind != "call":
+        if not isinstance(v, Obj) or v.kind is not ObjKind.CALL:
             return UNSURE
         api = v.api or ""
         short = api.rsplit(".", 1)[-1]
@@ -325,7 +312,7 @@ class Semantics:
             return Answer.combine(*[self.unit_scaling(i, depth + 1) for i in v.items[:1]]) if v.items else UNSURE
         if not isinstance(v, Obj):
             return UNSURE
-        if v.kind == "call":
+        if v.kind is ObjKind.CALL:
             api = v.api or ""
             if api in (apis.IMAGE_DATA_GENERATOR, apis.IMAGE_DATA_AUGMENTOR):
                 rescale = v.arg("rescale", Const(None))
@@ -342,7 +329,7 @@ class Semantics:
             if api.startswith(("tensorflow.data.", "keras.utils.image_dataset_from_directory")):
                 return NO
             return UNSURE
-        if v.kind == "method":
+        if v.kind is ObjKind.METHOD:
             if v.api in apis.FLOW_METHODS or v.api in apis.DATASET_PASSTHROUGH or v.api in ("astype", "reshape"):
                 return self.unit_scaling(v.origin, depth + 1)
             if v.api == "map":
@@ -351,7 +338,7 @@ class Semantics:
                     return fs
                 return Answer.combine(self.unit_scaling(v.origin, depth + 1), fs)
             return UNSURE
-        if v.kind == "binop":
+        if v.kind is ObjKind.BINOP:
             right = v.args.get("right")
             if (v.api == "div" and is_255(right)) or (v.api == "mul" and is_unit_scale(right)):
                 return Answer(True, (self._ev(v.site, v),))
@@ -371,15 +358,15 @@ class Semantics:
         self._func_cache[key] = UNSURE
         ev: list[Evidence] = []
         for obj in self.facts.objects_in(f):
-            if obj.kind == "binop":
+            if obj.kind is ObjKind.BINOP:
                 right = obj.args.get("right")
                 if (obj.api == "div" and is_255(right)) or (obj.api == "mul" and is_unit_scale(right)):
                     ev.append(self._ev(obj.site, obj))
-            elif obj.kind == "call" and obj.api == "tensorflow.image.convert_image_dtype":
+            elif obj.kind is ObjKind.CALL and obj.api == "tensorflow.image.convert_image_dtype":
                 ev.append(self._ev(obj.site, obj))
-            elif obj.kind == "apply" and isinstance(obj.callee, Obj):
+            elif obj.kind is ObjKind.APPLY and isinstance(obj.callee, Obj):
                 # a Rescaling(1/255) layer applied, or a Sequential that contains one
-                layers = [obj.callee] + (self.model_parts(obj.callee) if obj.callee.api == "keras.Sequential" else [])
+                layers = [obj.callee] + (model_parts(obj.callee) if obj.callee.api == "keras.Sequential" else [])
                 for layer in layers:
                     if self.is_unit_rescaling_layer(layer):
                         ev.append(self._ev(layer.site, layer))
@@ -390,109 +377,8 @@ class Semantics:
 
     @staticmethod
     def is_unit_rescaling_layer(v: Value | None) -> bool:
-        return isinstance(v, Obj) and v.kind == "call" and v.api == "keras.layers.Rescaling" and \
+        return isinstance(v, Obj) and v.kind is ObjKind.CALL and v.api == "keras.layers.Rescaling" and \
             is_unit_scale(v.arg("scale")) and _num(v.arg("offset", Const(0.0))) == 0
-
-    # models ---------------------------------------------------------------------------
-    def model_parts(self, model: Value | None, depth: int = 0) -> list[Obj]:
-        """The layer and sub-model objects a Keras model is made of (nested models expanded)."""
-        out: list[Obj] = []
-        seen: set[int] = set()
-
-        def add(o: Obj) -> None:
-            if o.id not in seen:
-                seen.add(o.id)
-                out.append(o)
-
-        def walk(v: Value | None, d: int) -> None:
-            if d > 60 or v is None:
-                return
-            if isinstance(v, Seq):
-                for i in v.items:
-                    walk(i, d + 1)
-                return
-            if not isinstance(v, Obj) or v.id in seen:
-                return
-            if v.kind == "call":
-                api = v.api or ""
-                if api == "keras.Sequential":
-                    add(v)
-                    walk(v.arg("layers"), d + 1)
-                    for use in v.uses:
-                        if use.param == "self" and use.call.method == "add":
-                            walk(use.call.args.get("layer"), d + 1)
-                elif api == "keras.Model":
-                    add(v)
-                    walk(v.arg("outputs"), d + 1)
-                elif api == "keras.Input":
-                    return
-                elif api.startswith("notebook.") and isinstance(v.callee, Class):
-                    # a model class of the notebook: the layers it keeps as attributes
-                    add(v)
-                    for history in v.attrs.values():
-                        walk(history[-1][1], d + 1)
-                else:
-                    add(v)
-            elif v.kind == "apply":
-                if isinstance(v.callee, Obj):
-                    walk(v.callee, d + 1)
-                for k, a in v.args.items():
-                    if k.startswith("#") or k in ("inputs",):
-                        walk(a, d + 1)
-            elif v.kind == "attr" and v.api in ("output", "outputs", "input", "inputs"):
-                walk(v.origin, d + 1)
-            elif v.kind in ("binop", "subscript", "item"):
-                walk(v.origin, d + 1)
-                if v.kind == "binop":
-                    walk(v.args.get("right"), d + 1)
-
-        walk(model, depth)
-        return out
-
-    def backbones(self, model: Value | None) -> list[Obj]:
-        return [o for o in self.model_parts(model) if is_backbone(o)]
-
-    def layers_before(self, model: Value | None, backbone: Obj) -> list[Obj]:
-        """Layers applied to the input before it reaches `backbone`, inside the model."""
-        before: list[Obj] = []
-        for part in self.model_parts(model):
-            if part.api == "keras.Sequential":
-                items = part.arg("layers")
-                seq = list(items.items) if isinstance(items, Seq) else []
-                seq += [u.call.args.get("layer") for u in part.uses if u.param == "self" and u.call.method == "add"]
-                if backbone in seq:
-                    before.extend(o for o in seq[: seq.index(backbone)] if isinstance(o, Obj))
-        for use in backbone.uses:
-            if use.param == "self" and use.call.name == "()":
-                x = use.call.args.get("#0")
-                for _ in range(60):
-                    if not isinstance(x, Obj) or x.kind != "apply":
-                        break
-                    if isinstance(x.callee, Obj):
-                        before.append(x.callee)
-                        # a nested Sequential before the backbone: its layers count too
-                        if x.callee.api == "keras.Sequential":
-                            before.extend(self.model_parts(x.callee))
-                    x = x.args.get("#0")
-        return before
-
-
-def is_backbone(o: Obj) -> bool:
-    api = o.api or ""
-    return o.kind == "call" and bool(apis.KERAS_APPLICATION.match(api) or apis.LEGACY_EFFICIENTNET.match(api))
-
-
-def efficientnet_rescales_inside(o: Obj) -> bool | None:
-    """True when a keras.applications EfficientNet expects raw 0..255 input."""
-    api = o.api or ""
-    if apis.EFFICIENTNET_V1.match(api):
-        return True
-    if apis.EFFICIENTNET_V2.match(api):
-        ip = o.arg("include_preprocessing", Const(True))
-        if isinstance(ip, Const):
-            return bool(ip.value)
-        return None
-    return False
 
 
 def dict_value(v: Value | None, key: str) -> Value | None:

@@ -10,20 +10,63 @@ A value is what a name or expression is known to hold, statically:
   callable object (`layer(x)`), by arithmetic (`x / 255`), indexing or iteration.
   Its `origin` links it to the object it was derived from, so pipelines can be walked;
 - `Unknown`: anything else. Rules that need an Unknown stay silent.
+
+Control flow is kept on every site: the loops around it (with their iteration counts), the
+branch conditions it runs under (`if`, `while`, `except`, `match`), the notebook functions
+being followed, and a sequence number on every call and object in evaluation order, so
+queries can ask what happened before what (see `flow.py`).
 """
 from __future__ import annotations
 
 import ast
 import itertools
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 _ids = itertools.count(1)
 
 
-@dataclass(frozen=True)
+class ObjKind(str, Enum):
+    """How an object came to be."""
+
+    CALL = "call"  # an API, class or notebook class called: `ModelCheckpoint(...)`, `Net()`
+    METHOD = "method"  # a method called on another value: `datagen.flow_from_directory(...)`
+    APPLY = "apply"  # an object called: `layer(x)`, `transform(image)`, `model(batch)`
+    ATTR = "attr"  # an attribute read that nobody assigned: `model.layers`, `ds.transform`
+    BINOP = "binop"  # arithmetic: `x / 255`
+    SUBSCRIPT = "subscript"  # `x[i]`, `base.layers[:-20]`
+    ITEM = "item"  # one element of an unpacked result: `a, b = random_split(...)`
+    ITER = "iter"  # the element a `for` loop draws from an object
+    WITH = "with"  # the value bound by `with ... as x` when it is not an object already
+    COMPREHENSION = "comprehension"  # `[f(x) for x in xs]` (its element is kept)
+
+    def __str__(self) -> str:  # messages and reprs show the plain word
+        return self.value
+
+
+class Cond:
+    """A branch condition a site runs under: `if test:` (negated for its `else:`), a `while`
+    test, an `except` handler, a `match` case. `value` is the test as the interpreter saw it
+    (Unknown when it could not be evaluated; a constant test never makes a branch)."""
+
+    __slots__ = ("node", "negated", "kind", "value", "cell")
+
+    def __init__(self, node: ast.AST, negated: bool, kind: str, value: "Value | None", cell: int) -> None:
+        self.node = node
+        self.negated = negated
+        self.kind = kind  # "if" | "ifexp" | "while" | "except" | "case"
+        self.value = value
+        self.cell = cell
+
+    def __repr__(self) -> str:
+        return f"Cond({self.kind}{' not' if self.negated else ''} @{self.cell}:{getattr(self.node, 'lineno', '?')})"
+
+
+@dataclass(frozen=True, eq=False)
 class Loop:
-    """A loop around a site: `for`, `while` or a comprehension."""
+    """A loop around a site: `for`, `while` or a comprehension (one per execution of it:
+    a helper function called twice has two Loop objects for its `for`)."""
 
     node: ast.AST
     cell: int
@@ -33,6 +76,14 @@ class Loop:
     targets: frozenset[str]  # names bound by the loop header
     assigned: frozenset[str]  # names assigned anywhere in the loop body
     over: "Value | None" = None  # the iterable
+    conds: tuple[Cond, ...] = ()  # the branch conditions the loop itself runs under
+    id: int = field(default_factory=lambda: next(_ids))
+    # sequence numbers of the calls its body made (first, last + 1); set when the body has run
+    span: list[int] = field(default_factory=lambda: [0, 0], repr=False)
+
+    @property
+    def runs_at_least_once(self) -> bool:
+        return self.kind == "for" and self.count is not None and self.count >= 1
 
 
 @dataclass(frozen=True)
@@ -45,6 +96,7 @@ class Site:
     funcs: tuple["Func", ...] = ()  # notebook functions being evaluated (outermost first)
     uncalled: bool = False  # inside a notebook function that the notebook never calls
     contexts: tuple[str, ...] = ()  # qualified names of enclosing `with` contexts
+    conds: tuple[Cond, ...] = ()  # branch conditions (outermost first), those of followed callers included
 
     @property
     def anchor(self) -> ast.AST:
@@ -159,7 +211,7 @@ class Use:
 
 @dataclass(eq=False)
 class Obj(Value):
-    kind: str  # call | method | apply | attr | binop | subscript | item | iter | with | unpack
+    kind: ObjKind
     api: str | None  # qualified name (call), method/attribute name (method/attr), operator (binop)
     site: Site
     args: dict[str, Value] = field(default_factory=dict)
@@ -170,9 +222,11 @@ class Obj(Value):
     attrs: dict[str, list[tuple[Site, Value]]] = field(default_factory=dict)
     uses: list[Use] = field(default_factory=list)
     id: int = field(default_factory=lambda: next(_ids))
+    seq: int = 0  # when it was made, in evaluation order (see CallRecord.seq)
+    star_dicts: tuple["Dict", ...] = ()  # `**kwargs` dicts merged into the call that made it
 
     def __repr__(self) -> str:
-        return f"Obj#{self.id}({self.kind}:{self.api})"
+        return f"Obj#{self.id}({self.kind.value}:{self.api})"
 
     def arg(self, name: str, default: Value | None = None) -> Value | None:
         """The argument `name`; `default` when it is surely absent, UNKNOWN when unsure."""
@@ -189,7 +243,13 @@ class Obj(Value):
 
 @dataclass
 class CallRecord:
-    """One evaluated call: what was called, on what, with which arguments, where."""
+    """One evaluated call: what was called, on what, with which arguments, where, and when.
+
+    `seq` numbers calls in evaluation order (notebook functions are followed, so the calls of
+    a helper come between the calls around its call site). `followed` is True when the body
+    of a notebook function was evaluated for this call; a call into code the analysis does
+    not see (a library, an unknown callee, a notebook function beyond the depth or work
+    budget) is opaque: objects handed to it "escape" (see `Facts.escapes`)."""
 
     site: Site
     name: str  # normalised qualified name, or ".method" for a method on an unknown receiver
@@ -199,11 +259,27 @@ class CallRecord:
     complete: bool
     result: Value
     callee: Value | None = None
+    seq: int = 0
+    followed: bool = False
 
     def arg(self, name: str) -> Value | None:
         if name in self.args:
             return self.args[name]
         return None if self.complete else UNKNOWN
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A place where the analysis could not see everything: a budget or depth limit hit, a
+    statement it could not evaluate, a cell that does not parse. Rules about something
+    *missing* (no `eval()`, no `step()`) stay silent when a gap could hide it."""
+
+    cell: int
+    line: int
+    why: str  # "depth" | "budget" | "recursion" | "error" | "unparsed"
+    seq: int  # the sequence number at the gap: what happened before / after it
+    loops: tuple[Loop, ...] = ()
+    funcs: tuple["Func", ...] = ()
 
 
 def const_value(v: Value | None, default: Any = None) -> Any:

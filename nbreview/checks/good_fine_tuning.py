@@ -1,0 +1,14 @@
+"""good-fine-tuning (praise): a pretrained backbone unfrozen (whole or in stages) in a model that trains."""
+from __future__ import annotations
+
+from .base import Context, Rule, register
+
+
+@register
+class GoodFineTuning(Rule):
+    slug = "good-fine-tuning"
+
+    def check(self, ctx: Context) -> None:
+        for site, backbone, _whole in ctx.facts.unfreezes:
+            ctx.report(site, subject=backbone)
+            return

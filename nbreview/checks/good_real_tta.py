@@ -1,0 +1,17 @@
+"""good-real-tta (praise): TTA over augmented data with enough passes."""
+from __future__ import annotations
+
+from .base import Context, Rule, register
+
+
+@register
+class RealTta(Rule):
+    slug = "good-real-tta"
+
+    def check(self, ctx: Context) -> None:
+        facts = ctx.facts
+        enough = ctx.option("min-passes", 10)
+        for rec, loop in facts.tta_calls():
+            data = rec.args.get("x")
+            if loop.count is not None and loop.count >= enough and facts.augments(data).value is True:
+                ctx.report(rec.site, subject=rec)

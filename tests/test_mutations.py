@@ -1,0 +1,94 @@
+"""Mutation checks: break one line of the analysis's trickier semantics and the suite must
+notice. Each mutant is a copy of the package with one change, run against the semantic
+tests in a fresh interpreter; a mutant that survives means a behaviour nothing pins down."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py"]
+
+# (file, exact text, replacement): one behaviour each
+MUTANTS = [
+    ("facts/apis.py", "        if isinstance(seed, Const):\n            return False",
+     "        if isinstance(seed, Const):\n            return True"),
+    ("facts/pipelines.py", '            if _num(v.args.get("p")) == 0:\n                return NO',
+     '            if _num(v.args.get("p")) == -1:\n                return NO'),
+    ("facts/pipelines.py", 'if short == "RandomApply" and _num(v.args.get("p", v.args.get("#1"))) == 0:',
+     'if short == "RandomApply" and _num(v.args.get("p", v.args.get("#1"))) == -1:'),
+    ("facts/pipelines.py", "if isinstance(training, Const) and training.value is False:",
+     "if isinstance(training, Const) and training.value is None:"),
+    ("facts/interpreter.py", "            else:\n                merged[name] = UNKNOWN",
+     "            else:\n                merged[name] = a  # type: ignore[assignment]"),
+    ("facts/interpreter.py", "merged[name] = only if name not in before else UNKNOWN",
+     "merged[name] = only"),
+    ("facts/interpreter.py", "self.exec_block(s.body if test.value else s.orelse, frame, ctx)",
+     "self.exec_block(s.body, frame, ctx)"),
+    ("facts/interpreter.py", "        return body if body is orelse else UNKNOWN", "        return body"),
+    ("facts/interpreter.py", 'frame.vars[name] = Unknown(f"changed in the loop at line {loop.line}")', "pass"),
+    ("facts/loops.py", '        if node.api == "cache":\n            return True',
+     '        if node.api == "cache":\n            return False'),
+    ("facts/loops.py", '        if node.api == "map":\n            return False',
+     '        if node.api == "map":\n            return True'),
+    ("facts/loops.py", "        if recv_names & loop.targets:\n            continue",
+     "        if recv_names & loop.targets:\n            pass"),
+    ("facts/loops.py", 'if last_mode == "train" or', 'if last_mode == "never" or'),
+    ("facts/loops.py", "    return loop not in facts.training_loops", "    return True"),
+    ("facts/loops.py", "    if names & loop.targets:\n        return False", "    if names & loop.targets:\n        return True"),
+    ("facts/pipelines.py", "return not (x[0] == 1 and x[1] == 1)", "return True"),
+    ("facts/pipelines.py", "            return x != 0", "            return True"),
+    ("facts/models.py", "            return bool(ip.value)", "            return True"),
+    ("facts/pipelines.py", '_num(v.arg("offset", Const(0.0))) == 0', "True"),
+    ("facts/flow.py", "                if conditional:\n                    cur.add(value)",
+     "                if False:\n                    cur.add(value)"),
+    ("facts/flow.py", "later_heads = scan(*body(d), heads, d + 1)", "later_heads = entry_d"),
+    ("facts/flow.py", "                    if id(rec) in hidden:\n                        cur.add(Mode.UNKNOWN)",
+     "                    if id(rec) in hidden:\n                        pass"),
+    ("facts/models.py", "if bb is not None and is_pretrained(bb) and", "if bb is not None and"),
+    ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
+     'False and role == "evaluate"'),
+    ("facts/pipelines.py", '[val for _s, val in v.attrs.get("transform", [])]', "[]"),
+    ("facts/interpreter.py", "            if self._stamps.get(name, -2) <= count:", "            if True:"),
+    ("facts/interpreter.py", "        if count is None or count >= self._newest:", "        if True:"),
+]
+
+
+def _copy_package(dest: Path) -> None:
+    """The package and its tests side by side in `dest` (pytest puts the tests' root first on
+    sys.path, so the copy is what `import nbreview` finds there)."""
+    ignore = shutil.ignore_patterns("__pycache__", "_content")
+    shutil.copytree(ROOT / "nbreview", dest / "nbreview", ignore=ignore)
+    shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
+    for content in ("rules", "templates", "fixtures"):
+        (dest / content).symlink_to(ROOT / content)
+
+
+def _run(dest: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "--rootdir", str(dest), *SUITE],
+                          cwd=dest, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_the_copy_is_what_runs(tmp_path):
+    _copy_package(tmp_path)
+    (tmp_path / "nbreview" / "facts" / "apis.py").write_text("raise ImportError('the mutated copy is used')\n")
+    r = _run(tmp_path)
+    assert r.returncode != 0 and "the mutated copy is used" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("file,old,new", MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(MUTANTS)])
+def test_mutant_is_killed(tmp_path, file, old, new):
+    _copy_package(tmp_path)
+    target = tmp_path / "nbreview" / file
+    text = target.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    r = _run(tmp_path)
+    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
