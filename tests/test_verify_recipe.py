@@ -1,6 +1,8 @@
 """The recipe `nbreview verify` reads from a notebook, and the plan it runs (no TensorFlow needed)."""
 from __future__ import annotations
 
+import pytest
+
 from nbreview.verify import plan as pln
 from nbreview.verify.recipe import read
 
@@ -113,11 +115,12 @@ def test_tf_data_map_augmentation_and_preprocess_input(notebook):
 def test_plan_scales_the_recipe_to_a_cpu():
     r = read(FIXTURES / "example_student.ipynb")
     p = pln.make(r, pln.Options(), "cpu")
-    assert (p.image_size, p.epochs, p.batch_size, p.images) == (64, 5, 16, 600)
+    assert (p.image_size, p.epochs, p.batch_size, p.images) == (64, 8, 32, 480)
+    assert p.learning_rate == pytest.approx(2e-4)  # batch 16 -> 32 on a CPU: the rate scales linearly
     assert p.backbone == "nbreview-mini" and p.stem == "efficientnet" and p.weights == "pretext"
     assert (p.scaling, p.correct_scaling) == ("unit", "none")
     assert p.tta_passes == 8 and not p.mixed_precision
-    assert any("300 -> 64" in n for n in p.notes) and any("stands in for EfficientNetB3" in n for n in p.notes)
+    assert any("300 -> 64" in n for n in p.notes) and any("batch size 16 -> 32" in n for n in p.notes) and any("stands in for EfficientNetB3" in n for n in p.notes)
     g = pln.make(r, pln.Options(weights="none"), "gpu")
     assert (g.image_size, g.epochs, g.backbone, g.weights, g.mixed_precision) == (300, 8, "EfficientNetB3", None, True)
     o = pln.make(r, pln.Options(epochs=2, image_size=32, limit_images=100, backbone="notebook"), "cpu")

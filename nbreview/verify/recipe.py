@@ -3,9 +3,10 @@
 Every value says where it comes from: the notebook (cell, line and the student's own code),
 a documented default (what Keras does when the argument is absent, or nbreview's choice when
 the notebook does not say), or the command line. This is the only module of `verify` that
-reads Facts: it uses the high-level queries (`facts.created`, `facts.method_calls`,
-`facts.models_trained`, `facts.data_calls`, `facts.sem.backbones`, `obj.arg`), so it can
-follow changes of the analysis in one place.
+reads Facts: it uses the named queries (`facts.created`, `facts.method_calls`,
+`facts.models_trained`, `facts.data_calls`, `facts.backbones`, `facts.layers_before`,
+`facts.compile_calls`, `facts.tta_loop`, `facts.quote`, `obj.arg`), so it follows changes of the
+analysis in one place.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..facts import Facts, apis, source_of
-from ..facts.pipelines import arg_evidence, efficientnet_rescales_inside
+from ..facts import Facts, apis
+from ..facts.models import efficientnet_rescales_inside
+from ..facts.pipelines import arg_evidence
 from ..facts.values import Const, Dict, Func, Obj, Ref, Seq, Site, Value
 
 # Keras' own defaults, used when the notebook does not say (documented in the README).
@@ -181,11 +183,11 @@ def _const(v: Value | None) -> Any:
 class _Reader:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self.sources = facts.sem.sources
+        self.sources = facts.sources
 
     # where things are written -----------------------------------------------------------
     def _src(self, site: Site, text: str | None = None) -> Source:
-        return Source("notebook", site.cell, site.line, text or source_of(self.facts, site, 80))
+        return Source("notebook", site.cell, site.line, text or self.facts.quote(site, 80))
 
     def _arg(self, obj: Obj | Any, name: str) -> Source:
         if isinstance(obj, Obj) and name not in obj.arg_sites:
@@ -200,7 +202,7 @@ class _Reader:
         if isinstance(node, ast.Call):
             for kw in node.keywords:
                 if kw.arg == name or (name == "x" and kw.arg == "generator"):
-                    seg = source_of(self.facts, Site(rec.site.cell, kw), 100)
+                    seg = self.facts.quote(Site(rec.site.cell, kw), 100)
                     return Source("notebook", rec.site.cell, getattr(kw, "lineno", rec.site.line), seg)
         return self._src(rec.site)
 
@@ -242,7 +244,7 @@ class _Reader:
     def _backbone(self, model: Obj | None) -> Obj | None:
         if model is None:
             return None
-        found = self.facts.sem.backbones(model)
+        found = self.facts.backbones(model)
         return found[0] if found else None
 
     def _backbone_fields(self, F: dict[str, Field], backbone: Obj | None, fit) -> None:
@@ -323,10 +325,8 @@ class _Reader:
         if model is None:
             return None
         best = None
-        for use in model.uses:
-            c = use.call
-            if use.param == "self" and c.method == "compile" and \
-                    (fit is None or (c.site.cell, c.site.line) <= (fit.site.cell, fit.site.line)):
+        for c in self.facts.compile_calls(model):  # the last compile evaluated before the fit
+            if fit is None or c.seq < fit.seq:
                 best = c
         return best
 
@@ -389,7 +389,7 @@ class _Reader:
     def _num_classes(self, model: Obj | None) -> Field:
         if model is None:
             return Field(None, Source("default"))
-        dense = [p for p in self.facts.sem.model_parts(model) if p.api == "keras.layers.Dense"]
+        dense = [p for p in self.facts.model_parts(model) if p.api == "keras.layers.Dense"]
         heads = [d for d in dense if _const(d.arg("activation")) in ("softmax", "sigmoid")]
         if heads or dense:
             # the output layer: a softmax/sigmoid Dense; else the last Dense of a Sequential, the first
@@ -418,8 +418,8 @@ class _Reader:
                     ops.append(op)
                     first = first or src
         if model is not None:
-            sem = self.facts.sem
-            layers = sem.layers_before(model, backbone) if backbone is not None else sem.model_parts(model)
+            layers = self.facts.layers_before(model, backbone) if backbone is not None else \
+                self.facts.model_parts(model)
             seen: set[int] = set()
             for layer in sorted(layers, key=lambda o: (o.site.cell, o.site.line, o.site.column)):
                 if layer.id in seen:
@@ -446,16 +446,16 @@ class _Reader:
         out: list[tuple[AugOp, Source]] = []
         if isinstance(f, Func):
             for rec in self.facts.calls_in(f):
-                op = _tf_image_op(rec.name, rec.args, source_of(self.facts, rec.site, 80))
+                op = _tf_image_op(rec.name, rec.args, self.facts.quote(rec.site, 80))
                 if op is not None:
                     out.append((op, self._src(rec.site)))
                 elif rec.name == "()" and isinstance(rec.callee, Obj):
-                    for layer in [rec.callee] + self.facts.sem.model_parts(rec.callee):
+                    for layer in [rec.callee] + self.facts.model_parts(rec.callee):
                         op = self._layer_op(layer)
                         if op is not None:
                             out.append((op, self._src(layer.site)))
         elif isinstance(f, Obj):
-            for layer in [f] + self.facts.sem.model_parts(f):
+            for layer in [f] + self.facts.model_parts(f):
                 op = self._layer_op(layer)
                 if op is not None:
                     out.append((op, self._src(layer.site)))
@@ -466,7 +466,7 @@ class _Reader:
         short = api.rsplit(".", 1)[-1]
         if not api.startswith("keras.layers.") or short not in apis.KERAS_RANDOM_LAYERS:
             return None
-        text = source_of(self.facts, layer.site, 80)
+        text = self.facts.quote(layer.site, 80)
         first = _const(layer.args.get("#0"))
         if short == "RandomFlip":
             mode = _const(layer.arg("mode", layer.args.get("#0"))) or "horizontal_and_vertical"
@@ -494,13 +494,13 @@ class _Reader:
     def _preprocessing(self, train_data: Value | None, model: Obj | None, backbone: Obj | None) -> Field:
         sem = self.facts.sem
         if model is not None and backbone is not None:
-            for layer in sem.layers_before(model, backbone):
+            for layer in self.facts.layers_before(model, backbone):
                 if sem.is_unit_rescaling_layer(layer):
                     return Field("unit", self._src(layer.site), note="Rescaling layer inside the model")
                 if layer.api == "keras.layers.Rescaling" and _num(layer.arg("offset")) == -1:
                     return Field("tf", self._src(layer.site), note="Rescaling to [-1, 1] inside the model")
         if model is not None and backbone is None:
-            for layer in sem.model_parts(model):
+            for layer in self.facts.model_parts(model):
                 if sem.is_unit_rescaling_layer(layer):
                     return Field("unit", self._src(layer.site), note="Rescaling layer inside the model")
         if train_data is not None:
@@ -552,7 +552,7 @@ class _Reader:
             return Field(True, Source("notebook", ev.site.cell, ev.site.line, ev.text[:100]))
         if ans.value is None:
             return Field(None, Source("default"), note="nbreview could not tell whether validation augments")
-        return Field(False, Source("notebook", *_where(val_data), source_of(self.facts, val_data.site, 80))
+        return Field(False, Source("notebook", *_where(val_data), self.facts.quote(val_data.site, 80))
                      if isinstance(val_data, Obj) else Source("default"))
 
     # callbacks ----------------------------------------------------------------------------
@@ -604,10 +604,8 @@ class _Reader:
 
     # prediction ---------------------------------------------------------------------------
     def _tta(self) -> Field:
-        from ..checks.tta_no_augmentation import tta_loop
-
         for rec in self.facts.method_calls(*apis.PREDICT_METHODS):
-            loop = tta_loop(self.facts, rec)
+            loop = self.facts.tta_loop(rec)
             if loop is None:
                 continue
             data = rec.args.get("x")
@@ -624,7 +622,7 @@ class _Reader:
             owner = "Sequential" if isinstance(recv, Obj) and recv.api == "keras.Sequential" else "Model"
             if isinstance(recv, Obj) and (recv.api or "").startswith("notebook."):
                 continue
-            out.append(DeprecatedCall("method", rec.method or "", source_of(self.facts, rec.site, 100),
+            out.append(DeprecatedCall("method", rec.method or "", self.facts.quote(rec.site, 100),
                                       rec.site.cell, rec.site.line, owner))
         for opt in self.facts.created_matching(lambda a: a.startswith("keras.optimizers.") and
                                                a.count(".") == 2 and a.rsplit(".", 1)[-1][:1].isupper(),

@@ -102,7 +102,7 @@ def current_lr(model) -> float | None:
         lr = opt.learning_rate
         if callable(lr) and not hasattr(lr, "numpy"):
             return float(lr(opt.iterations))
-        return float(np.asarray(lr))
+        return float(keras.ops.convert_to_numpy(lr))
     except Exception:  # noqa: BLE001
         return None
 

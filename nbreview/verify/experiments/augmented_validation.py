@@ -13,7 +13,6 @@ from .base import AUG_VAL_PASSES, Context, Experiment, register
 
 @register
 class AugmentedValidation(Experiment):
-    slug = "augmented-validation"
     kind = "training"
     uses_reference = True
     title = {"ru": "Валидация с аугментациями", "en": "Augmented validation"}

@@ -4,8 +4,8 @@ reference training per seed ("as the notebook trains") that several experiments 
 An experiment proves one rule. It says whether it applies to a recipe, measures one seed
 (training experiments) or once (static ones: no training, a few seconds), and summarises
 its per-seed results into metrics with spread, an effect direction and a short text in
-Russian and English. Adding one: a module in this package with a class decorated by
-`@register`, listed in `experiments/__init__.py`.
+Russian and English. Adding one: a module in this package named after the rule (its slug with
+underscores) with a class decorated by `@register`, listed in `experiments/__init__.py`.
 """
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ REGISTRY: dict[str, "Experiment"] = {}
 
 
 def register(cls: type["Experiment"]) -> type["Experiment"]:
+    """Register an experiment; its slug is its module's name (`rescale_efficientnet.py` proves
+    `rescale-efficientnet`), like the rule modules of nbreview/checks."""
+    cls.slug = cls.__module__.rsplit(".", 1)[-1].replace("_", "-")
     REGISTRY[cls.slug] = cls()
     return cls
 

@@ -29,7 +29,6 @@ def _monitors(recipe) -> list[tuple[str, Any]]:
 
 @register
 class CheckpointMonitorInvalid(Experiment):
-    slug = "checkpoint-monitor-invalid"
     kind = "static"
     title = {"ru": "Какие ключи модель пишет в логи", "en": "Which keys the model logs"}
 

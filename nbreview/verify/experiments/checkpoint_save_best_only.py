@@ -17,7 +17,6 @@ from .base import Context, Experiment, register
 
 @register
 class CheckpointSaveBestOnly(Experiment):
-    slug = "checkpoint-save-best-only"
     kind = "training"
     uses_reference = True
     title = {"ru": "Что лежит в файле «лучшей» модели", "en": "What the \"best\" file holds"}

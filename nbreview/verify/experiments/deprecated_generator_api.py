@@ -12,7 +12,6 @@ from .base import Context, Experiment, register
 
 @register
 class DeprecatedGeneratorAPI(Experiment):
-    slug = "deprecated-generator-api"
     kind = "static"
     title = {"ru": "Устаревший API на установленной Keras", "en": "Deprecated API on the installed Keras"}
 

@@ -16,7 +16,6 @@ from .base import Context, Experiment, register
 
 @register
 class RescaleEfficientNet(Experiment):
-    slug = "rescale-efficientnet"
     kind = "training"
     title = {"ru": "EfficientNet: /255 или 0..255", "en": "EfficientNet: /255 or 0..255"}
 
@@ -117,7 +116,7 @@ def stem_range(bundle, scaling: str, x: np.ndarray) -> dict[str, float]:
     from ..models import Preprocess, ToFloat, stem_input_layer
 
     probe = keras.Model(bundle.backbone.input, stem_input_layer(bundle.backbone))
-    v = np.asarray(probe(Preprocess(scaling)(ToFloat()(x))), dtype=np.float64)
+    v = keras.ops.convert_to_numpy(probe(Preprocess(scaling)(ToFloat()(x)))).astype(np.float64)
     # "signal": how much the values vary within a channel (the per-channel offsets of the normalisation
     # are not information), averaged over the channels
     signal = float(np.mean([v[..., c].std() for c in range(v.shape[-1])]))

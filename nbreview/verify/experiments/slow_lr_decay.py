@@ -12,7 +12,6 @@ from .base import Context, Experiment, register
 
 @register
 class SlowLRDecay(Experiment):
-    slug = "slow-lr-decay"
     kind = "static"
     title = {"ru": "Learning rate по эпохам", "en": "Learning rate by epoch"}
 
@@ -25,7 +24,7 @@ class SlowLRDecay(Experiment):
         return None
 
     def measure(self, ctx: Context, seed: int | None) -> dict[str, Any]:
-        import numpy as np
+        import keras
 
         from .. import train
 
@@ -37,7 +36,7 @@ class SlowLRDecay(Experiment):
         n_train = int(round(len(ctx.images.y) * (1 - ctx.plan.val_fraction)))
         batch = int(ctx.recipe.get("batch_size", 32))
         steps = max(1, math.ceil(n_train / batch))
-        lrs = [float(np.asarray(sched(e * steps))) for e in range(epochs + 1)]
+        lrs = [float(keras.ops.convert_to_numpy(sched(e * steps))) for e in range(epochs + 1)]
         return {"type": spec["type"], "args": spec["args"], "epochs": epochs, "steps_per_epoch": steps,
                 "train_images": n_train, "lr": lrs}
 

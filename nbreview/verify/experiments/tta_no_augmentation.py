@@ -21,7 +21,6 @@ DEFAULT_TTA_AUG = [AugOp("flip", {"mode": "horizontal"}, "RandomFlip('horizontal
 
 @register
 class TTANoAugmentation(Experiment):
-    slug = "tta-no-augmentation"
     kind = "training"
     uses_reference = True
     title = {"ru": "TTA без аугментаций", "en": "TTA without augmentation"}
