@@ -267,9 +267,9 @@ def verify(
         _fail(f"--rules: no experiment for {', '.join(unknown)}; experiments: {', '.join(registry)}")
     if data != "synthetic" and not Path(data).exists():
         _fail(f"--data {data!r}: no such folder or file (or use --data synthetic)")
-    try:
-        import keras  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:  # found, not imported: the device is chosen first
         _fail('verify needs the verify extra: pip install "nbreview[verify]" (TensorFlow and Keras 3)')
     from .verify.plan import Options as VerifyOptions
     from .verify.runner import run

@@ -78,11 +78,15 @@ class RichReporter(Reporter):
         self.progress.stop()
 
     def task(self, description: str, total: int) -> Task:
-        tid = self.progress.add_task(description[:60], total=total, unit="img")
+        from rich.markup import escape
+
+        tid = self.progress.add_task(escape(description[:60]), total=total, unit="img")
         return _RichTask(self.progress, tid)
 
     def overall(self, description: str, total: int) -> Task:
-        tid = self.progress.add_task(f"[bold]{description[:60]}", total=total, unit="step")
+        from rich.markup import escape
+
+        tid = self.progress.add_task(f"[bold]{escape(description[:60])}[/bold]", total=total, unit="step")
         return _RichTask(self.progress, tid, remove=False)
 
     def info(self, text: str) -> None:

@@ -94,13 +94,28 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
     doc["findings"] = sorted(findings)
     doc["available"] = sorted(registry)
 
+    from . import plan as pln
+
+    # which experiments apply is known before TensorFlow is imported (seconds saved when none does)
+    chosen, skipped = select(recipe, pln.make(recipe, opts, "gpu" if opts.device == "gpu" else "cpu"), findings,
+                             opts.rules, registry)
+    if not chosen:
+        for slug, why in skipped.items():
+            doc["experiments"][slug] = {"status": "skipped", "kind": registry[slug].kind, "reason": why}
+        doc.update(recipe=recipe.to_json(), status="complete", finished=evd.now(),
+                   wall_s=round(time.perf_counter() - t0, 2))
+        evd.write(doc, job.output)
+        why = "; ".join(f"{slug}: {w}" for slug, w in skipped.items())
+        reporter.info(f"nbreview verify: {job.notebook}: no experiment applies"
+                      + (f" ({why})" if why else f" to its remarks ({', '.join(sorted(findings)) or 'none'})"))
+        return "nothing"
+
     from .device import setup_device
 
     try:
         device = setup_device(opts.device)
     except ValueError as exc:
         raise VerifyError(str(exc)) from None
-    from . import plan as pln
     from . import train
 
     plan = pln.make(recipe, opts, device)
@@ -118,12 +133,6 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
                                         "seeds_done": [], "per_seed": []}
     _print_recipe(reporter, job, recipe, plan, chosen, skipped, opts.lang)
     evd.write(doc, job.output)
-    if not chosen:
-        reporter.info("nbreview verify: no experiment applies to this notebook's remarks"
-                      + (f" ({', '.join(sorted(findings))})" if findings else " (the static review found nothing)"))
-        doc.update(status="complete", finished=evd.now(), wall_s=round(time.perf_counter() - t0, 2))
-        evd.write(doc, job.output)
-        return "nothing"
 
     from .data import DataError
     from .data import load as load_data
@@ -225,7 +234,7 @@ def _print_recipe(reporter: Reporter, job: Job, recipe, plan, chosen, skipped, l
     if recipe.notes:
         lines += [f"    note: {n}" for n in recipe.notes]
     lines.append(f"run: {plan.device}, {plan.backbone} ({plan.weights or 'random init'}), {plan.image_size}px, "
-                 f"{plan.epochs} epochs, batch {plan.batch_size}, {plan.optimizer} lr={plan.learning_rate:g}, "
+                 f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}, batch {plan.batch_size}, {plan.optimizer} lr={plan.learning_rate:g}, "
                  f"scaling as written: {plan.scaling}, expected: {plan.correct_scaling}")
     lines += [f"    note: {n}" for n in plan.notes]
     lines.append("experiments: " + (", ".join(e.slug for e in chosen) or "none"))
@@ -306,7 +315,7 @@ def _run_parallel(job_list: list[Job], opts: Options, jobs: int, progress: bool)
                     continue
                 if kind == "task":
                     desc, total = payload
-                    tasks[(job, key)] = reporter.task(f"[{job_list[job].notebook.stem[:18]}] {desc}", total)
+                    tasks[(job, key)] = reporter.task(f"{job_list[job].notebook.stem[:18]}: {desc}", total)
                 elif kind == "advance" and (job, key) in tasks:
                     tasks[(job, key)].advance(payload)
                 elif kind == "finish" and (job, key) in tasks:

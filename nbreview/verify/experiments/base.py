@@ -125,11 +125,15 @@ class Context:
             except Exception as exc:  # noqa: BLE001 - offline, or no weights for this shape
                 self._weights_ok = False
                 msg = (f"ImageNet weights for {plan.backbone} could not be loaded ({type(exc).__name__}: "
-                       f"{str(exc).splitlines()[0][:120]}); training from random initialisation instead. "
-                       f"Copy the weights into ~/.keras/models or pass --weights FILE")
+                       f"{' '.join(str(exc).split())[:240]}); training from random initialisation instead "
+                       f"(offline? copy the weights into ~/.keras/models, or pass --weights FILE)")
                 self.notes.append(msg)
                 self.reporter.info("nbreview verify: " + msg)
                 plan.weights = None
+                if not plan.trainable:
+                    plan.trainable = True
+                    self.notes.append("the notebook freezes a pretrained backbone; from random initialisation it "
+                                      "is left trainable")
         bb = models.application(plan.backbone, size, None, inc)
         if weights not in (None, "imagenet", "pretext"):
             bb.load_weights(weights)
