@@ -68,14 +68,15 @@ class CheckpointSaveBestOnly(Experiment):
             return {"metrics": metrics, "facts": {}, "effect": {"direction": "unknown", "agree": 0, "of": 0},
                     "summary": {"ru": "проверить не удалось: монитор чекпоинта не записывается в логи обучения.",
                                 "en": "could not be measured: " + reason + "."}, "lines": []}
-        epochs_w = sorted({r["as_written"]["epoch"] for r in ok})
+        epochs_w = sorted({r["as_written"]["epoch"] for r in ok})  # differs between runs when EarlyStopping stops
         epochs_f = [r["fixed"]["epoch"] for r in ok]
         for lang in ("ru", "en"):
             if lang == "ru":
                 tail = (f"последняя эпоха оказалась не хуже лучшей {in_runs(last_is_best, len(ok), lang)}, "
                         f"и там разницы нет" if last_is_best else "ни в одном запуске последняя эпоха не была лучшей")
+                last = " и ".join(f"{e}-ю" for e in epochs_w)
                 texts[lang] = (f"файл чекпоинта в том виде, как он написан, хранит последнюю эпоху "
-                               f"({', '.join(map(str, epochs_w))}-ю): точность на валидации {pm(written)}; "
+                               f"({last}): точность на валидации {pm(written)}; "
                                f"с `save_best_only=True` в нём лучшая эпоха (по запускам: "
                                f"{', '.join(map(str, epochs_f))}): {pm(fixed)} (разница {pm(delta, signed=True)}); "
                                f"{tail}.")
