@@ -17,7 +17,11 @@ below are the analysis library every rule shares; each is documented where it is
   `repeated_passes`, `model_calls`;
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
-  code we do not see), `gaps` (where the analysis was incomplete).
+  code we do not see), `gaps` (where the analysis was incomplete);
+- corrections (syntax.py, datagens.py): `syntax` (the statement around a node, its parent,
+  fresh names), `segment` (the student's exact text), `generator_call` (an
+  ImageDataGenerator's arguments as written, which of them normalise), `generator_feeds`
+  (the models a generator feeds, and whether its images go anywhere else).
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import cached_property
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..program import Program
 from . import apis, loops, models, training
@@ -35,6 +39,10 @@ from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
 from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
+
+if TYPE_CHECKING:
+    from .datagens import Feeds, GeneratorCall
+    from .syntax import Syntax
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
            "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis"]
@@ -408,6 +416,34 @@ class Facts:
     def complete_between(self, lo: int, hi: int) -> bool:
         """No gap between these two points of the evaluation order."""
         return not self.flow.gaps_between(lo, hi)
+
+
+    # --- corrections (syntax.py, datagens.py): where code sits, what the student wrote ------
+    @cached_property
+    def syntax(self) -> "Syntax":
+        """Syntactic questions for fixes: `statement(cell, node)`, `parent(cell, node)`,
+        `block_of(cell, stmt)`, `fresh_name(base)` (a name the notebook does not use)."""
+        from .syntax import Syntax
+
+        return Syntax(self.program)
+
+    def segment(self, cell: int, node: object) -> str | None:
+        """The exact text of an `ast` node of a cell, as the student wrote it."""
+        return self.sources.segment(cell, node)  # type: ignore[arg-type]
+
+    def generator_call(self, obj: Value | None) -> "GeneratorCall | None":
+        """An `ImageDataGenerator(...)` written with known keyword arguments only: its callee and
+        arguments as text, which of them normalise (see datagens.py); None otherwise."""
+        from .datagens import generator_call
+
+        return generator_call(obj, self.sources)
+
+    def generator_feeds(self, gen: Obj) -> "Feeds":
+        """The models an ImageDataGenerator's flows feed (`models`), and whether its images also
+        go anywhere else (`elsewhere`: next(), a loop, indexing, another function, an alias)."""
+        from .datagens import generator_feeds
+
+        return generator_feeds(self, gen)
 
 
 def analyse(program: Program) -> Facts:
