@@ -132,6 +132,21 @@ def test_deprecated_calls_reproduced(example_run):
     assert calls["fit_generator"]["fails"] and "AttributeError" in calls["fit_generator"]["outcome"]
     assert calls["lr"]["fails"] and "lr" in calls["lr"]["outcome"]
     assert calls["lr"]["reproduction"] == "keras.optimizers.Adam(lr=1e-4)"
+    # the fixed variant is the call as nbreview fix writes it, and it works
+    assert calls["lr"]["fixed_reproduction"] == "keras.optimizers.Adam(learning_rate=1e-4)"
+    assert not calls["lr"]["fixed_fails"] and not calls["fit_generator"]["fixed_fails"]
+
+
+def test_fixed_variants_come_from_nbreview_fix(example_run):
+    _path, doc = example_run
+    fixed_rules = {a["rule"] for a in doc["fix"]["applied"]}
+    assert {"rescale-efficientnet", "augmented-validation", "checkpoint-save-best-only",
+            "tta-no-augmentation", "deprecated-generator-api"} <= fixed_rules
+    changes = doc["fix"]["recipe_changes"]
+    assert changes["preprocessing"] == {"as_written": "unit", "fixed": "none"}
+    assert changes["validation_augmented"] == {"as_written": "True", "fixed": "False"}
+    assert all(e["fixed_variant"] == "nbreview fix" for e in doc["experiments"].values())
+    assert doc["plan"]["correct_scaling"] == "none"
 
 
 def test_rendered_review_cites_the_run(example_run):

@@ -150,13 +150,14 @@ class Recipe:
 
 # --- reading -------------------------------------------------------------------------
 
-def read(path: str | Path) -> Recipe:
-    """The recipe of the notebook at `path` (NotebookReadError when it cannot be read)."""
+def read(path: str | Path, data: bytes | None = None) -> Recipe:
+    """The recipe of the notebook at `path` (or of `data`, its bytes: e.g. the notebook as
+    `nbreview fix` corrects it); NotebookReadError when it cannot be read."""
     from ..facts import analyse
     from ..notebook import load
     from ..program import build
 
-    nb = load(path)
+    nb = load(path, data)
     facts = analyse(build(nb))
     return from_facts(facts, str(path))
 
@@ -689,6 +690,18 @@ def _tf_image_op(name: str, args: dict[str, Value], text: str) -> AugOp | None:
     if short.startswith(("random_", "stateless_random_")):
         return AugOp("other", {"op": short}, text, "not reproduced")
     return None
+
+
+def differences(a: Recipe, b: Recipe) -> dict[str, dict[str, Any]]:
+    """The values that differ between two recipes (the notebook as written and as fixed)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(a.fields) | set(b.fields)):
+        va, vb = a.get(name), b.get(name)
+        if name == "augmentation":
+            va, vb = [x.text for x in va or []], [x.text for x in vb or []]
+        if va != vb:
+            out[name] = {"as_written": describe_value(name, a.get(name)), "fixed": describe_value(name, b.get(name))}
+    return out
 
 
 def describe_value(name: str, value: Any, lang: str = "en") -> str:

@@ -85,14 +85,12 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
     if report.unreadable:
         raise VerifyError(f"{job.notebook}: {report.errors[0].message}")
     recipe = rcp.read(job.notebook)
-    for k, v in (("epochs", opts.epochs),):
-        if v:
-            recipe.fields[k].note = f"--{k} {v} for the runs"
     registry = load_all()
     findings = {f.rule for f in report.findings}
     doc = evd.new_document(job.notebook, opts.seeds)
     doc["findings"] = sorted(findings)
     doc["available"] = sorted(registry)
+    fixed, fixed_rules, doc["fix"] = fixed_recipe(job.notebook, recipe)
 
     from . import plan as pln
 
@@ -119,6 +117,8 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
     from . import train
 
     plan = pln.make(recipe, opts, device)
+    if fixed is not None and "rescale-efficientnet" in fixed_rules and fixed.get("preprocessing"):
+        plan.correct_scaling = fixed["preprocessing"]  # the scaling of the notebook as nbreview fix corrects it
     chosen, skipped = select(recipe, plan, findings, opts.rules, registry)
     train.configure(device, plan.mixed_precision, threads)
     env = train.versions()
@@ -130,8 +130,9 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
         doc["experiments"][slug] = {"status": "skipped", "kind": exp.kind, "reason": why}
     for exp in chosen:
         doc["experiments"][exp.slug] = {"status": "pending", "kind": exp.kind, "title": exp.title,
-                                        "seeds_done": [], "per_seed": []}
-    _print_recipe(reporter, job, recipe, plan, chosen, skipped, opts.lang)
+                                        "seeds_done": [], "per_seed": [],
+                                        "fixed_variant": "nbreview fix" if exp.slug in fixed_rules else "recipe"}
+    _print_recipe(reporter, job, recipe, plan, chosen, skipped, opts.lang, doc["fix"])
     evd.write(doc, job.output)
 
     from .data import DataError
@@ -153,7 +154,7 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
             doc.update(status="failed", error=str(exc))
             raise VerifyError(str(exc)) from None
         doc["data"] = images.describe()
-        ctx = Context(recipe, plan, images, reporter, lang=opts.lang)
+        ctx = Context(recipe, plan, images, reporter, lang=opts.lang, fixed_recipe=fixed)
         statics = [e for e in chosen if e.kind == "static"]
         trained = [e for e in chosen if e.kind != "static"]
         overall = reporter.overall(f"{job.notebook.name}: experiments x seeds",
@@ -184,6 +185,29 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
         doc.update(status=status, finished=evd.now(), wall_s=round(time.perf_counter() - t0, 2))
         evd.write(doc, job.output)
     return status
+
+
+def fixed_recipe(notebook: Path, recipe) -> tuple[Any, set[str], dict[str, Any]]:
+    """The recipe of the notebook as `nbreview fix` corrects it (unsafe fixes included), the rules it
+    corrected, and what the evidence says about it. The fixed variant of an experiment follows it
+    where the fix applies, else it is built from the recipe."""
+    from ..engine import Options as CheckOptions
+    from ..fixer import fix_notebook
+    from . import recipe as rcp
+
+    try:
+        result = fix_notebook(notebook, CheckOptions(langs=("en",)), unsafe=True)
+    except Exception as exc:  # noqa: BLE001 - the fix is a help here, never a reason to stop
+        return None, set(), {"error": f"{type(exc).__name__}: {exc}"}
+    if result.error or not result.fixed:
+        return None, set(), {"error": result.error, "applied": []}
+    try:
+        fixed = rcp.read(notebook, result.fixed)
+    except Exception as exc:  # noqa: BLE001
+        return None, set(), {"error": f"the fixed notebook cannot be read: {exc}"}
+    applied = [{"rule": a.rule, "cell": a.cell, "line": a.line, "safe": a.safe} for a in result.applied]
+    return fixed, {a.rule for a in result.applied}, {"applied": applied,
+                                                     "recipe_changes": rcp.differences(recipe, fixed)}
 
 
 def _run_one(doc: dict, exp, ctx, seed: int | None, output: Path) -> None:
@@ -221,7 +245,8 @@ def _run_one(doc: dict, exp, ctx, seed: int | None, output: Path) -> None:
         ctx.reporter.info(f"✓ {exp.slug}: {entry['summary'].get(lang, '')}")
 
 
-def _print_recipe(reporter: Reporter, job: Job, recipe, plan, chosen, skipped, lang: str) -> None:
+def _print_recipe(reporter: Reporter, job: Job, recipe, plan, chosen, skipped, lang: str,
+                  fix: dict | None = None) -> None:
     from .recipe import describe_value
 
     lines = [f"nbreview verify {job.notebook} -> {job.output}", "recipe (from the notebook; * = default):"]
@@ -237,6 +262,10 @@ def _print_recipe(reporter: Reporter, job: Job, recipe, plan, chosen, skipped, l
                  f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}, batch {plan.batch_size}, {plan.optimizer} lr={plan.learning_rate:g}, "
                  f"scaling as written: {plan.scaling}, expected: {plan.correct_scaling}")
     lines += [f"    note: {n}" for n in plan.notes]
+    changes = (fix or {}).get("recipe_changes") or {}
+    if changes:
+        lines.append("fixed variant (the notebook as `nbreview fix --unsafe-fixes` corrects it):")
+        lines += [f"    {name:<22} {c['as_written'][:40]} -> {c['fixed'][:60]}" for name, c in changes.items()]
     lines.append("experiments: " + (", ".join(e.slug for e in chosen) or "none"))
     lines += [f"    skipped {slug}: {why}" for slug, why in skipped.items()]
     reporter.info("\n".join(lines))

@@ -76,6 +76,7 @@ class Context:
     images: Any  # data.Images
     reporter: Reporter
     lang: str = "ru"
+    fixed_recipe: Recipe | None = None  # the notebook as `nbreview fix` corrects it (None: no fix applied)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nbreview-verify-")))
     notes: list[str] = field(default_factory=list)
     facts_cache: dict[str, Any] = field(default_factory=dict)
@@ -219,8 +220,10 @@ def _reference_run(ctx: Context, seed: int) -> RefRun:
         mon, mode, note = monitors(recipe)
         if note and note not in ctx.notes:
             ctx.notes.append(note)
-        fixed_mon = mon if mon in ("val_loss", "val_accuracy", "loss", "accuracy") else \
-            ("val_accuracy" if "acc" in mon else "val_loss")
+        fixed_ck = (ctx.fixed_recipe.get("checkpoint") if ctx.fixed_recipe is not None else None) or {}
+        fixed_mon = fixed_ck.get("monitor") if isinstance(fixed_ck.get("monitor"), str) else mon
+        if fixed_mon not in ("val_loss", "val_accuracy", "loss", "accuracy"):
+            fixed_mon = "val_accuracy" if "acc" in fixed_mon else "val_loss"
         for tag, sbo, m in (("as_written", bool(ck.get("save_best_only")), mon), ("fixed", True, fixed_mon)):
             path = ctx.workdir / f"seed{seed}-{tag}.weights.h5"
             if path.exists():

@@ -25,11 +25,13 @@ class DeprecatedGeneratorAPI(Experiment):
         done: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
         for d in ctx.recipe.deprecated:
             key = (d.kind, d.name, d.owner)
-            if key not in done:  # each kind of call is reproduced once, every place is listed
-                done[key] = reproduce(d.kind, d.name, d.owner)
-            repro, outcome = done[key]
+            if key not in done:  # each kind of call is reproduced once (as written and fixed), every place listed
+                done[key] = (reproduce(d.kind, d.name, d.owner), reproduce(d.kind, d.name, d.owner, fixed=True))
+            (repro, outcome), (fixed_repro, fixed_outcome) = done[key]
             calls.append({"name": d.name, "kind": d.kind, "code": d.text, "cell": d.cell, "line": d.line,
-                          "reproduction": repro, "outcome": outcome["text"], "fails": outcome["fails"]})
+                          "reproduction": repro, "outcome": outcome["text"], "fails": outcome["fails"],
+                          "fixed_reproduction": fixed_repro, "fixed_outcome": fixed_outcome["text"],
+                          "fixed_fails": fixed_outcome["fails"]})
         return {"keras": keras.__version__, "calls": calls}
 
     def summarize(self, results: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
@@ -40,8 +42,10 @@ class DeprecatedGeneratorAPI(Experiment):
         for c in calls:
             line = f"{c['reproduction']} → {c['outcome']}"
             works = {"ru": f"`{c['code']}` ещё работает: {c['outcome']}.", "en": f"`{c['code']}` still works: {c['outcome']}."}
-            fails_txt = {"ru": f"так, как в ноутбуке, вызов падает: {line}.",
-                         "en": f"called as in the notebook, it fails: {line}."}
+            fixed = f"{c['fixed_reproduction']} → {'ошибка' if c['fixed_fails'] else 'работает'}"
+            fixed_en = f"{c['fixed_reproduction']} → {c['fixed_outcome'] if c['fixed_fails'] else 'works'}"
+            fails_txt = {"ru": f"так, как в ноутбуке, вызов падает: {line}; исправленный — {fixed}.",
+                         "en": f"called as in the notebook, it fails: {line}; fixed, {fixed_en}."}
             places[f"{c['cell']}:{c['line']}"] = {"summary": fails_txt if c["fails"] else works,
                                                   "lines": [f"keras {r['keras']}: {line}"]}
         joined = "; ".join(f"{c['reproduction']} → {c['outcome']}" for c in fails)
@@ -59,13 +63,21 @@ class DeprecatedGeneratorAPI(Experiment):
                 "lines": [f"keras {r['keras']}: {c['reproduction']} -> {c['outcome']}" for c in calls]}
 
 
-def reproduce(kind: str, name: str, owner: str) -> tuple[str, dict[str, Any]]:
-    """(the one-line reproduction, {"text": the error or "works", "fails": bool})."""
+REPLACEMENT = {"fit_generator": "fit", "evaluate_generator": "evaluate", "predict_generator": "predict",
+               "predict_classes": "predict", "predict_proba": "predict"}
+
+
+def reproduce(kind: str, name: str, owner: str, fixed: bool = False) -> tuple[str, dict[str, Any]]:
+    """(the one-line reproduction, {"text": the error or "works", "fails": bool}); `fixed`: the call
+    as nbreview fix writes it (`fit`, `learning_rate=`)."""
     import keras
 
     if kind == "argument":
-        repro = f"keras.optimizers.{owner}(lr=1e-4)"
-        return repro, _outcome(lambda: getattr(keras.optimizers, owner)(lr=1e-4))
+        arg = "learning_rate" if fixed else "lr"
+        repro = f"keras.optimizers.{owner}({arg}=1e-4)"
+        return repro, _outcome(lambda: getattr(keras.optimizers, owner)(**{arg: 1e-4}))
+    if fixed:
+        name = REPLACEMENT.get(name, name)
     if owner == "Sequential":
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
         ctor = "keras.Sequential([...])"
@@ -81,9 +93,12 @@ def reproduce(kind: str, name: str, owner: str) -> tuple[str, dict[str, Any]]:
             yield x, y
 
     args = {"fit_generator": (gen(),), "evaluate_generator": (gen(),), "predict_generator": (gen(),),
+            "fit": (gen(),), "evaluate": (gen(),), "predict": (gen(),) if not fixed or kind != "method" else (x,),
             "predict_classes": (x,), "predict_proba": (x,)}.get(name, (x,))
-    kwargs = {"steps_per_epoch": 1, "epochs": 1, "verbose": 0} if name == "fit_generator" else \
-        ({"steps": 1} if name.endswith("_generator") else {})
+    kwargs = {"steps_per_epoch": 1, "epochs": 1, "verbose": 0} if name in ("fit_generator", "fit") else \
+        ({"steps": 1, "verbose": 0} if name.endswith("_generator") or name in ("evaluate", "predict") else {})
+    if name == "predict" and args[0] is x:
+        kwargs = {"verbose": 0}
     repro = f"{ctor}.{name}(...)"
 
     def call():
