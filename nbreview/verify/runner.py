@@ -117,7 +117,7 @@ def verify_notebook(job: Job, opts: Options, reporter: Reporter, threads: int | 
     from . import train
 
     plan = pln.make(recipe, opts, device)
-    if fixed is not None and "rescale-efficientnet" in fixed_rules and fixed.get("preprocessing"):
+    if fixed is not None and fixed.get("preprocessing") and fixed.get("preprocessing") != recipe.get("preprocessing"):
         plan.correct_scaling = fixed["preprocessing"]  # the scaling of the notebook as nbreview fix corrects it
     chosen, skipped = select(recipe, plan, findings, opts.rules, registry)
     train.configure(device, plan.mixed_precision, threads)
