@@ -216,6 +216,7 @@ def _run_one(doc: dict, exp, ctx, seed: int | None, output: Path) -> None:
         return
     entry["status"] = "running"
     t = time.perf_counter()
+    had_reference = seed is not None and seed in ctx._refs
     try:
         result = exp.measure(ctx, seed)
     except KeyboardInterrupt:
@@ -229,7 +230,10 @@ def _run_one(doc: dict, exp, ctx, seed: int | None, output: Path) -> None:
     entry["per_seed"].append(result)
     if seed is not None:
         entry["seeds_done"].append(seed)
-    entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - t, 2)
+    spent = time.perf_counter() - t
+    if exp.uses_reference and had_reference:  # the shared training was run for another experiment: count it too
+        spent += ctx._refs[seed].wall_s
+    entry["wall_s"] = round(entry.get("wall_s", 0.0) + spent, 2)  # the runs this result rests on
     try:
         entry.update(exp.summarize(entry["per_seed"], ctx))
     except Exception as exc:  # noqa: BLE001
