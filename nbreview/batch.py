@@ -39,6 +39,7 @@ class Job:
     baseline: Path | None = None  # report only findings not recorded here
     record: Path | None = None  # --write-baseline: keep each finding's baseline entry
     page: bool = False  # render each notebook's own page (`--output DIR`) rather than its piece
+    evidence: list | None = None  # `nbreview verify` evidence: (file, document) pairs
     _state: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
@@ -100,6 +101,16 @@ def finish(report: NotebookReport, job: Job, index: int) -> tuple[NotebookSummar
     """Apply the baseline, render the piece, summarise: all that a run keeps of a notebook."""
     from . import baseline as bl
 
+    used, notes = None, []
+    if job.evidence:
+        from .verify.evidence import attach_one, index
+
+        if "evidence" not in job._state:
+            job._state["evidence"] = index(job.evidence)
+        try:
+            used, notes = attach_one(report, job._state["evidence"])
+        except Exception as exc:  # evidence is a nicety: never lose the review to it
+            notes = [f"{report.path}: evidence not attached: {type(exc).__name__}: {exc}"]
     removed = 0
     if job.baseline is not None:
         known = job._state.get("known")
@@ -108,6 +119,7 @@ def finish(report: NotebookReport, job: Job, index: int) -> tuple[NotebookSummar
         removed = bl.apply_report(report, known, job.baseline.parent)
     summary = summarize(report)
     summary.baseline_removed = removed
+    summary.evidence_used, summary.evidence_notes = used, notes
     if job.record is not None:
         summary.baseline_entries = bl.report_entries(report, job.record.parent)
     piece = None
@@ -122,7 +134,10 @@ def finish(report: NotebookReport, job: Job, index: int) -> tuple[NotebookSummar
             from .engine import _short
 
             report = NotebookReport(report.path, errors=[NotebookError.of("internal_error", error=_short(exc))])
+            kept = summary
             summary = summarize(report)
+            summary.baseline_entries, summary.evidence_used = kept.baseline_entries, kept.evidence_used
+            summary.evidence_notes = kept.evidence_notes
             piece = render(report, job.ctx, index)
     return summary, piece
 

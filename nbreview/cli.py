@@ -62,11 +62,12 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
               fail_on: Optional[str] = None, output: Optional[Path] = None, color: Optional[bool] = None,
               baseline: Optional[Path] = None, write_baseline: Optional[Path] = None,
               config: Optional[Path] = None, isolated: bool = False, jobs: Optional[int] = None,
-              suppressions: bool = True, fix: bool = False, unsafe_fixes: bool = False) -> int:
+              suppressions: bool = True, fix: bool = False, unsafe_fixes: bool = False,
+              evidence: Optional[List[Path]] = None) -> int:
     """`nbreview check`; returns the exit status."""
     try:
         return _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline,
-                      config, isolated, jobs, suppressions, fix, unsafe_fixes)
+                      config, isolated, jobs, suppressions, fix, unsafe_fixes, evidence)
     except _Fail as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -76,7 +77,7 @@ def run_check(paths: List[Path], format: str = "text", lang: Optional[str] = Non
 
 
 def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline, write_baseline, config,
-           isolated, jobs, suppressions, fix=False, unsafe_fixes=False) -> int:
+           isolated, jobs, suppressions, fix=False, unsafe_fixes=False, evidence=None) -> int:
     from .config import ConfigError
     from .engine import Options, discover
 
@@ -116,12 +117,14 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
     from .batch import Job, available_cpus
     from .render import RenderContext
 
+    docs = _load_evidence(evidence) if evidence else None
+
     report_dir = output is not None and format in ("html", "markdown") and _is_report_dir(output)
     if color is None:
         color = output is None and format == "text" and sys.stdout.isatty()
     ctx = RenderContext(lang=lang, color=color, fail_on=fail_on, extra={"total": len(items)})
     job = Job(options, None if write_baseline is not None else format, ctx, baseline, write_baseline,
-              page=report_dir)
+              page=report_dir, evidence=docs)
     workers = available_cpus() if not jobs else jobs
 
     if write_baseline is not None:
@@ -135,6 +138,8 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
         except OSError as exc:
             raise _Fail(f"cannot write reports to {shown(output)}: {exc.strerror or exc}") from None
         summaries = _drive(items, job, workers, sink, format, output)
+        if docs:
+            _evidence_notes(summaries, docs)
         _err(f"wrote {len(sink.written) - 1} report(s) and {shown(sink.written[-1])}")
         return exit_code(summaries, fail_on)
 
@@ -143,6 +148,8 @@ def _check(paths, format, lang, select, ignore, fail_on, output, color, baseline
     with _Destination(output, format) as out:
         sink = module(format).Sink(out, ctx)
         summaries = _drive(items, job, workers, sink, format, output)
+    if docs:
+        _evidence_notes(summaries, docs)
     _note_baseline(summaries, baseline)
     return exit_code(summaries, fail_on)
 
@@ -179,6 +186,29 @@ def _write_baseline(items, job, workers: int, format: str, path: Path) -> int:
         raise _Fail(str(exc)) from None
     _err(f"recorded {n} finding(s) in the baseline {shown(path)}")
     return EXIT_CLEAN if summaries else EXIT_ERROR
+
+
+def _load_evidence(paths: List[Path]) -> list:
+    """`--evidence`: the files of `nbreview verify` (each notebook takes its own, see batch.finish)."""
+    from .verify.evidence import EvidenceError, load_many
+
+    missing = [shown(p) for p in paths if not p.exists()]
+    if missing:
+        raise _Fail(f"--evidence: no such file or directory: {', '.join(missing)}")
+    try:
+        return load_many(paths)
+    except EvidenceError as exc:
+        raise _Fail(f"--evidence: {exc}") from None
+
+
+def _evidence_notes(summaries: list, evidence: list) -> None:
+    from .verify.evidence import unused
+
+    for s in summaries:
+        for note in s.evidence_notes:
+            _err(note)
+    for note in unused(evidence, {s.evidence_used for s in summaries if s.evidence_used}):
+        _err(note)
 
 
 def _fix_before_check(paths: List[Path], options, unsafe: bool) -> None:
@@ -373,12 +403,13 @@ FAST_OPTIONS: dict[str, str] = {  # option -> parameter of run_check (each takes
     "--format": "format", "-f": "format", "--lang": "lang", "--select": "select", "--ignore": "ignore",
     "--fail-on": "fail_on", "--output": "output", "-o": "output", "--baseline": "baseline",
     "--write-baseline": "write_baseline", "--config": "config", "--jobs": "jobs", "-j": "jobs",
+    "--evidence": "evidence",
 }
 FAST_FLAGS: dict[str, tuple[str, bool]] = {
     "--color": ("color", True), "--no-color": ("color", False), "--isolated": ("isolated", True),
     "--no-suppressions": ("suppressions", False), "--fix": ("fix", True), "--unsafe-fixes": ("unsafe_fixes", True),
 }
-_MULTIPLE = {"select", "ignore"}
+_MULTIPLE = {"select", "ignore", "evidence"}
 _PATHS = {"output", "baseline", "write_baseline", "config"}
 
 
@@ -416,7 +447,7 @@ def parse_check(argv: List[str]) -> Optional[dict[str, Any]]:
             i += 1
         key = FAST_OPTIONS[name]
         if key in _MULTIPLE:
-            out.setdefault(key, []).append(value)
+            out.setdefault(key, []).append(Path(value) if key == "evidence" else value)
         elif key in _PATHS:
             out[key] = Path(value)
         elif key == "jobs":
@@ -549,6 +580,9 @@ def _build_app():
                                                 "available; 1: in this process). The output is the same."),
         no_suppressions: bool = typer.Option(False, "--no-suppressions",
                                              help="Ignore `# nbreview: ignore[...]` comments in the notebooks."),
+        evidence: Optional[List[Path]] = typer.Option(None, "--evidence",
+                                                      help="Evidence of `nbreview verify` (a file, or a folder of "
+                                                           "them): the measured numbers go into the matching remarks."),
         fix: bool = typer.Option(False, "--fix", help="First apply nbreview's safe fixes in place (no backup: for "
                                                       "files under version control), then review what is left."),
         unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix: also apply the fixes that "
@@ -558,7 +592,8 @@ def _build_app():
 
         Put `--` before file names that may start with `-` (as the GitHub Action does)."""
         raise typer.Exit(run_check(paths, format, lang, select, ignore, fail_on, output, color, baseline,
-                                   write_baseline, config, isolated, jobs, not no_suppressions, fix, unsafe_fixes))
+                                   write_baseline, config, isolated, jobs, not no_suppressions, fix, unsafe_fixes,
+                                   evidence))
 
     def fail(message: str) -> None:
         _err(message)
@@ -627,6 +662,81 @@ def _build_app():
         if len(outcome.results) > 1:
             _err(summary_line(outcome, diff_only=diff).removeprefix("nbreview: "))
         raise typer.Exit(outcome.exit_code(fail_on))
+
+    @app.command()
+    def verify(
+        paths: Optional[List[Path]] = typer.Argument(None, help="Notebooks or folders (searched recursively)."),
+        data: str = typer.Option("synthetic", "--data", help="A folder with one sub-folder per class, a CSV (path and "
+                                 "label columns), or `synthetic` (generated images; no data needed)."),
+        epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Epochs per run (default: the notebook's; "
+                                             "at most 5 on a CPU)."),
+        image_size: Optional[int] = typer.Option(None, "--image-size", min=16, help="Square input size (default: the "
+                                                 "notebook's; at most 64 on a CPU)."),
+        limit_images: Optional[int] = typer.Option(None, "--limit-images", min=10,
+                                                   help="Use at most this many images (stratified)."),
+        seeds: str = typer.Option("3", "--seeds", help="How many seeds (`3` = 0,1,2) or a list (`1,7,42`)."),
+        rules: Optional[List[str]] = typer.Option(None, "--rules", help="Only these experiments (rule slugs, "
+                                                  "comma-separated); default: every experiment for the notebook's remarks."),
+        weights: str = typer.Option("imagenet", "--weights", help="imagenet | none | FILE (weights of the notebook's "
+                                    "backbone; falls back to none, with a message, when ImageNet weights cannot be had)."),
+        backbone: str = typer.Option("auto", "--backbone", help="auto | notebook | mini: the notebook's keras.applications "
+                                     "network, or nbreview-mini, a small stand-in with the same input stem (auto: mini on "
+                                     "a CPU, the notebook's on a GPU)."),
+        batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Batch size (default: the notebook's)."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Evidence file (one notebook: FILE.json) or "
+                                              "folder (default: NAME.verify.json here; nbreview-verify/ for several)."),
+        device: str = typer.Option("auto", "--device", help="auto | cpu | gpu"),
+        jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks verified in parallel (one per GPU, "
+                                 "or CPU processes)."),
+        lang: str = typer.Option("ru", "--lang", help="ru | en (messages printed while running)"),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on a terminal)."),
+        list_experiments: bool = typer.Option(False, "--list", help="List the experiments and exit."),
+    ) -> None:
+        """Measure what the remarks cost: a reference training run, as written and fixed, over several seeds.
+
+        Needs the `verify` extra (pip install "nbreview[verify]"). The notebook's code is never run:
+        nbreview trains its own pipeline with the parameters read from the notebook."""
+        from .verify.experiments import load_all
+
+        registry = load_all()
+        if list_experiments:
+            for slug, exp in registry.items():
+                typer.echo(f"{slug:<28} {exp.kind:<9} {exp.title.get(lang, exp.title.get('en', ''))}")
+            raise typer.Exit(EXIT_CLEAN)
+        if not paths:
+            fail("verify: give a notebook or a folder (see nbreview verify --help)")
+        for name, value, allowed in (("--device", device, ("auto", "cpu", "gpu")),
+                                     ("--backbone", backbone, ("auto", "notebook", "mini")),
+                                     ("--lang", lang, ("ru", "en"))):
+            if value not in allowed:
+                fail(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+        if weights not in ("imagenet", "none") and not Path(weights).is_file():
+            fail(f"--weights {weights!r}: not imagenet, none or an existing weights file")
+        try:
+            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError:
+            fail(f"--seeds {seeds!r}: a count (3) or a comma-separated list of integers")
+        if len(seed_list) == 1 and "," not in seeds:
+            seed_list = list(range(max(1, seed_list[0])))
+        if not seed_list:
+            fail("--seeds: at least one seed")
+        wanted = sorted(_split(rules)) if rules else None
+        unknown = sorted(set(wanted or []) - set(registry))
+        if unknown:
+            fail(f"--rules: no experiment for {', '.join(unknown)}; experiments: {', '.join(registry)}")
+        if data != "synthetic" and not Path(data).exists():
+            fail(f"--data {data!r}: no such folder or file (or use --data synthetic)")
+        import importlib.util
+
+        if importlib.util.find_spec("keras") is None:  # found, not imported: the device is chosen first
+            fail('verify needs the verify extra: pip install "nbreview[verify]" (TensorFlow and Keras 3)')
+        from .verify.plan import Options as VerifyOptions
+        from .verify.runner import run
+
+        opts = VerifyOptions(data=data, epochs=epochs, image_size=image_size, limit_images=limit_images,
+                             seeds=seed_list, rules=wanted, weights=weights, backbone=backbone, batch_size=batch_size,
+                             device=device, lang=lang)
+        raise typer.Exit(run(paths, opts, output, jobs, progress))
 
     @app.command("rules")
     def rules_cmd(lang: str = typer.Option("ru", "--lang", help="ru | en")) -> None:
