@@ -1,17 +1,18 @@
 #!/usr/bin/env python
-"""Speed benchmark for nbreview on synthetic student notebooks.
+"""Speed benchmark for nbreview: one run prints every number the README's speed section quotes.
 
-Generates N realistic, deterministic notebooks (tf.keras / standalone Keras 2 / Keras 3 /
-PyTorch; magics, Keras epoch logs, base64 PNG outputs, Russian/English markdown, planted
-pitfalls or clean) and measures:
+Generates N (default 1,000) realistic, deterministic notebooks (tf.keras / standalone Keras 2 /
+Keras 3 / PyTorch; magics, Keras epoch logs, base64 PNG outputs, Russian/English markdown,
+planted pitfalls or clean) and measures, each command as a fresh process:
 
-* cold single-notebook wall time of ``nbreview check one.ipynb --format json`` (subprocess,
-  interpreter start included), median and min of R runs;
-* the import time of the check path (``python -X importtime -m nbreview check ...``) and the
-  time of ``python -c pass`` and ``nbreview --version``;
-* batch throughput of ``nbreview check folder/ --format json`` on all N notebooks;
-* per-notebook in-process analysis time (``nbreview.engine.review_path``), mean / p95 / max;
-* when installed, ``ruff check`` and ``nbqa pylint`` on the same notebooks, with time ratios.
+* cold ``nbreview check one.ipynb`` in text and in json (interpreter start included), median
+  of R runs, and which heavy libraries the check path imported (``-X importtime``);
+* throughput of ``nbreview check DIR --format json`` on 50, 1,000 and 10,000 notebooks (the
+  10,000 are the 1,000 hard-linked ten times), with ``--jobs`` at its default (every CPU),
+  and the peak memory of the largest process of each run: it must not grow with the count;
+* the per-notebook cost with ``--jobs 1`` against the parse floor (``json.loads`` of the file
+  and ``ast.parse`` of every code cell, in one warm process);
+* ``nbqa pylint`` on the same 50 notebooks (``pip install -e .[bench]``), and ruff when installed.
 
 Run ``python benchmarks/bench.py --help``. This is a benchmark, not a test: it always exits 0
 unless its own arguments are wrong.
@@ -724,41 +725,70 @@ def generate(n: int, seed: int, out: Path) -> list[dict]:
 # Measurement helpers
 # --------------------------------------------------------------------------------------------
 
-def timed(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout, check=False)
-    return time.perf_counter() - t0, proc
-
-
-def repeat(cmd: list[str], runs: int, cwd: Path | None = None, warmup: bool = True) -> dict:
-    if warmup:
-        timed(cmd, cwd)
-    times, last = [], None
-    for _ in range(runs):
-        t, last = timed(cmd, cwd)
-        times.append(t)
-    return {"median_s": statistics.median(times), "min_s": min(times), "runs": runs,
-            "times_s": [round(t, 4) for t in times], "rc": last.returncode if last else None, "_proc": last}
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def nbreview_cmd() -> list[str]:
     exe = shutil.which("nbreview", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     return [exe] if exe else [sys.executable, "-m", "nbreview"]
 
 
-def importtime(one: Path) -> dict:
-    """Parse `python -X importtime -m nbreview check one --format json`: top-level imports."""
-    _, proc = timed([sys.executable, "-X", "importtime", "-m", "nbreview", "check", str(one), "--format", "json"])
-    total, per_pkg = 0, {}
+def tool(name: str) -> str | None:
+    return shutil.which(name, path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+
+
+RUNNER = r"""
+import json, os, subprocess, sys, time
+out, cwd, cmd = sys.argv[1], sys.argv[2] or None, sys.argv[3:]
+with open(out or os.devnull, "wb") as target:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=target, stderr=subprocess.PIPE, cwd=cwd)
+    stderr = proc.stderr.read()
+    peak = cpu = None
+    if hasattr(os, "wait4"):
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)
+        cpu = usage.ru_utime + usage.ru_stime  # the process and the workers it waited for
+    else:
+        proc.wait()
+    wall = time.perf_counter() - t0
+print(json.dumps({"wall_s": wall, "rc": proc.returncode, "peak_mib": peak, "cpu_s": cpu,
+                  "stderr": stderr.decode("utf-8", "replace")[-500:]}))
+"""
+
+
+def measured(cmd: list[str], out: Path | None = None, cwd: Path | None = None) -> dict:
+    """Run a command once as a fresh process: wall time, exit status, and the peak resident
+    memory of its largest process (itself or a worker it waited for; wait4).
+
+    A small runner process starts it: Linux counts in a process's peak the memory of the
+    process it was forked from, and this script holds hundreds of MB by then."""
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(out or ""), str(cwd or "")] + cmd,
+                          capture_output=True, check=False)
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        return {"wall_s": float("nan"), "rc": None, "peak_mib": None,
+                "stderr": proc.stderr.decode("utf-8", "replace")[-500:]}
+
+
+def repeat(cmd: list[str], runs: int, out: Path | None = None, warmup: bool = True) -> dict:
+    if warmup:
+        measured(cmd, out)
+    results = [measured(cmd, out) for _ in range(runs)]
+    walls = [r["wall_s"] for r in results]
+    peaks = [r["peak_mib"] for r in results if r["peak_mib"] is not None]
+    cpus = [r["cpu_s"] for r in results if r.get("cpu_s") is not None]
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "runs": runs,
+            "cpu_s": statistics.median(cpus) if cpus else None,
+            "times_s": [round(t, 4) for t in walls], "rc": results[-1]["rc"],
+            "peak_mib": max(peaks) if peaks else None, "stderr": results[-1]["stderr"]}
+
+
+def imports(one: Path, fmt: str) -> dict:
+    """`python -X importtime -m nbreview check one --format FMT`: total, heaviest packages, and
+    whether the libraries a check should not need were loaded."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "nbreview", "check", str(one), "--format", fmt],
+                          capture_output=True, check=False)
+    total, per_pkg, loaded = 0, {}, set()
     for line in proc.stderr.decode("utf-8", "replace").splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
@@ -767,37 +797,36 @@ def importtime(one: Path) -> dict:
             cum_us = int(cum)
         except ValueError:
             continue
+        loaded.add(name.strip().split(".")[0])
         if name.startswith("  "):  # nested import (one space is the separator)
             continue
         name = name.strip()
         total += cum_us
         top = name.split(".")[0]
         per_pkg[top] = per_pkg.get(top, 0) + cum_us
-    top5 = sorted(per_pkg.items(), key=lambda kv: -kv[1])[:6]
-    return {"total_s": total / 1e6, "top": [(k, v / 1e6) for k, v in top5]}
+    heavy = ("libcst", "jinja2", "jsonschema", "nbformat", "typer", "pydantic", "pygments", "rich")
+    top = sorted(per_pkg.items(), key=lambda kv: -kv[1])[:5]
+    return {"total_s": total / 1e6, "top": [(k, v / 1e6) for k, v in top],
+            "loaded": [h for h in heavy if h in loaded]}
 
 
-INPROC = r"""
-import json, sys, time
-t0 = time.perf_counter()
-from nbreview import engine
-t_import = time.perf_counter() - t0
-try:
-    from nbreview import catalog
-    slugs = sorted(catalog.catalog())
-except Exception:
-    slugs = []
+FLOOR = r"""
+import ast, json, sys, time, warnings
+warnings.simplefilter("ignore")
 paths = sys.argv[1:]
-t0 = time.perf_counter()
-engine.review_path(paths[0])
-first = time.perf_counter() - t0
-times, found = [], {}
+t0, c0 = time.perf_counter(), time.process_time()
 for p in paths:
-    t0 = time.perf_counter()
-    rep = engine.review_path(p)
-    times.append(time.perf_counter() - t0)
-    found[p] = sorted({f.rule for f in rep.findings})
-print(json.dumps({"import_s": t_import, "first_s": first, "times": times, "found": found, "slugs": slugs}))
+    with open(p, "rb") as f:
+        nb = json.loads(f.read())
+    for c in nb.get("cells", []):
+        if c.get("cell_type") == "code":
+            src = c.get("source", "")
+            try:
+                ast.parse("".join(src) if isinstance(src, list) else src)
+            except SyntaxError:
+                pass
+print(json.dumps({"per_nb_s": (time.perf_counter() - t0) / len(paths),
+                  "cpu_per_nb_s": (time.process_time() - c0) / len(paths)}))
 """
 
 
@@ -810,19 +839,19 @@ def fmt_s(x: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=200, help="number of synthetic notebooks (default 200)")
+    ap.add_argument("--n", type=int, default=1000, help="synthetic notebooks generated (default 1,000)")
+    ap.add_argument("--scale", type=int, default=10, help="the large run is N x SCALE notebooks, hard links "
+                                                           "of the N (default 10: 10,000; 0: skip it)")
+    ap.add_argument("--small", type=int, default=50, help="the small batch, also for nbqa pylint (default 50)")
     ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     ap.add_argument("--out", type=Path, help="write the notebooks here and keep them (default: a temp folder)")
     ap.add_argument("--runs", "-r", type=int, default=7, help="cold single-notebook runs (default 7)")
-    ap.add_argument("--batch-runs", type=int, default=3, help="runs of each batch command (default 3)")
-    ap.add_argument("--pylint-limit", type=int, default=20,
-                    help="run nbqa pylint on only K notebooks and scale to N (default 20; 0 = all)")
-    ap.add_argument("--ruff-select", default=None, help="pass --select to ruff (default: ruff's default rules)")
-    ap.add_argument("--no-others", action="store_true", help="skip ruff and nbqa pylint")
+    ap.add_argument("--batch-runs", type=int, default=3, help="runs of the 50 and N batches (default 3)")
+    ap.add_argument("--no-others", action="store_true", help="skip nbqa pylint and ruff")
     ap.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     args = ap.parse_args(argv)
-    if args.n < 1 or args.runs < 1 or args.batch_runs < 1:
-        ap.error("--n, --runs and --batch-runs must be >= 1")
+    if args.n < 1 or args.runs < 1 or args.batch_runs < 1 or args.small < 1:
+        ap.error("--n, --small, --runs and --batch-runs must be >= 1")
 
     tmp = Path(tempfile.mkdtemp(prefix="nbreview-bench-"))
     try:
@@ -831,10 +860,28 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _link_tree(files: list[Path], dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        try:
+            os.link(f, dest / f.name)
+        except OSError:
+            shutil.copyfile(f, dest / f.name)
+
+
+def _count(out: Path) -> tuple[int | None, dict[str, set[str]]]:
+    try:
+        doc = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, {}
+    return len(doc["notebooks"]), {Path(nb["path"]).name: {f["rule"] for f in nb["findings"]}
+                                   for nb in doc["notebooks"]}
+
+
 def _run(args: argparse.Namespace, tmp: Path) -> int:
     nbr = nbreview_cmd()
     folder = args.out or (tmp / "notebooks")
-    if folder.exists() and any(folder.glob("*.ipynb")):
+    if folder.exists():
         for old in folder.glob("nb[0-9][0-9][0-9][0-9]_*.ipynb"):
             old.unlink()
     t0 = time.perf_counter()
@@ -843,129 +890,102 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     files = [folder / e["file"] for e in manifest]
     sizes = sorted(manifest, key=lambda e: e["bytes"])
     typical = folder / sizes[len(sizes) // 2]["file"]
-    largest = folder / max(manifest, key=lambda e: e["code_lines"])["file"]
     total_mb = sum(e["bytes"] for e in manifest) / 1e6
-    res: dict = {
-        "env": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                "nbreview_cmd": nbr},
-        "corpus": {
-            "n": args.n, "seed": args.seed, "folder": str(folder) if args.out else None, "total_mb": round(total_mb, 2),
-            "styles": {s: sum(e["style"] == s for e in manifest) for s in STYLES},
-            "clean": sum(not e["pitfalls"] for e in manifest),
-            "cells_min_median_max": [min(e["cells"] for e in manifest),
-                                     statistics.median(e["cells"] for e in manifest),
-                                     max(e["cells"] for e in manifest)],
-            "code_lines_total": sum(e["code_lines"] for e in manifest),
-            "with_300_line_cell": sum(e["max_cell_lines"] >= 300 for e in manifest),
-            "generate_s": round(t_gen, 3),
-        },
-    }
+    small = tmp / f"n{args.small}"
+    _link_tree(files[:: max(1, args.n // args.small)][: args.small], small)
+    big = tmp / f"n{args.n * args.scale}"
+    for k in range(args.scale):
+        _link_tree(files, big / f"copy{k:02d}")
+    try:
+        cpus = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    res: dict = {"env": {"python": platform.python_version(), "platform": platform.platform(), "cpus": cpus,
+                         "nbreview_cmd": nbr},
+                 "corpus": {"n": args.n, "seed": args.seed, "total_mb": round(total_mb, 1),
+                            "mean_kb": round(total_mb * 1000 / args.n, 1), "generate_s": round(t_gen, 1),
+                            "clean": sum(not e["pitfalls"] for e in manifest)}}
     out = print
-    out(f"nbreview benchmark — Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
-    c = res["corpus"]
-    out(f"corpus: {args.n} notebooks (seed {args.seed}), {total_mb:.1f} MB, styles {c['styles']}, "
-        f"{c['clean']} clean, cells {c['cells_min_median_max']} (min/median/max), "
-        f"{c['code_lines_total']} code lines, {c['with_300_line_cell']} with a 300+ line cell; "
-        f"generated in {t_gen:.1f} s")
-    out(f"notebooks in {folder}" + ("" if args.out else " (temporary, deleted at the end; use --out to keep)"))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    res["env"]["load_before"] = load
+    out(f"nbreview benchmark — Python {platform.python_version()}, {cpus} CPUs available, {platform.machine()}"
+        + (f", load average {load:.1f} at the start (other work on the machine slows every number)"
+           if load is not None else ""))
+    out(f"corpus: {args.n} synthetic notebooks (seed {args.seed}), {total_mb:.0f} MB "
+        f"({total_mb * 1000 / args.n:.0f} KB each on average), generated in {t_gen:.0f} s")
     out("")
 
-    # 1. cold single notebook
-    single = {}
-    for label, path in (("median size", typical), ("most code", largest)):
-        r = repeat(nbr + ["check", str(path), "--format", "json"], args.runs)
-        proc = r.pop("_proc")
-        r.update(file=path.name, kb=round(path.stat().st_size / 1024, 1), ok=proc.returncode in (0, 1),
-                 code_lines=next(e["code_lines"] for e in manifest if e["file"] == path.name))
-        single[label] = r
-    res["single_cold"] = single
+    # 1. cold start
+    cold = {}
+    for fmt in ("text", "json"):
+        r = repeat(nbr + ["check", str(typical), "--format", fmt], args.runs)
+        r["imports"] = imports(typical, fmt)
+        cold[fmt] = r
     py_pass = repeat([sys.executable, "-c", "pass"], args.runs)
-    py_pass.pop("_proc")
-    version = repeat(nbr + ["--version"], args.runs)
-    version.pop("_proc")
-    imp = importtime(typical)
-    res["startup"] = {"python_c_pass": py_pass, "nbreview_version": version, "importtime_check_path": imp}
+    res["cold"] = {"file_kb": round(typical.stat().st_size / 1024), **cold, "python_c_pass": py_pass}
 
-    # 2. batch
-    batch = repeat(nbr + ["check", str(folder), "--format", "json"], args.batch_runs)
-    bproc = batch.pop("_proc")
-    batch["nb_per_s"] = args.n / batch["median_s"]
-    batch["ok"] = bproc.returncode in (0, 1)
-    try:
-        breport = json.loads(bproc.stdout)
-        batch["findings"] = sum(len(nb.get("findings", [])) for nb in breport.get("notebooks", []))
-        batch["notebooks_reported"] = len(breport.get("notebooks", []))
-    except (ValueError, AttributeError):
-        batch["findings"] = None
-    res["batch"] = batch
+    # 2. throughput and memory
+    through = {}
+    runs = [(args.small, small, args.batch_runs), (args.n, folder, args.batch_runs)]
+    if args.scale > 1:
+        runs.append((args.n * args.scale, big, 1))
+    found: dict[str, set[str]] = {}
+    for n, where, k in runs:
+        report = tmp / f"report{n}.json"
+        r = repeat(nbr + ["check", str(where), "--format", "json"], k, out=report, warmup=n <= args.n)
+        r["notebooks_reported"], by_file = _count(report)
+        if n == args.n:
+            found = by_file
+        report.unlink(missing_ok=True)
+        r["per_nb_ms"] = r["median_s"] * 1000 / n
+        r["nb_per_s"] = n / r["median_s"]
+        through[n] = r
+    serial = measured(nbr + ["check", str(folder), "--format", "json", "--jobs", "1"], out=tmp / "serial.json")
+    (tmp / "serial.json").unlink(missing_ok=True)
+    serial["per_nb_ms"] = (serial["wall_s"] - cold["json"]["median_s"]) * 1000 / args.n
+    if serial.get("cpu_s") is not None and cold["json"].get("cpu_s") is not None:
+        serial["cpu_per_nb_ms"] = (serial["cpu_s"] - cold["json"]["cpu_s"]) * 1000 / args.n
+    res["throughput"] = {str(k): v for k, v in through.items()}
+    res["serial"] = serial
 
-    # 3. in-process
-    _, proc = timed([sys.executable, "-c", INPROC] + [str(f) for f in files])
-    inproc: dict = {}
-    try:
-        data = json.loads(proc.stdout)
-        ts = data["times"]
-        inproc = {"import_engine_s": data["import_s"], "first_call_s": data["first_s"], "mean_s": statistics.mean(ts),
-                  "p50_s": pct(ts, 0.5), "p95_s": pct(ts, 0.95), "max_s": max(ts), "sum_s": sum(ts)}
-        by_name = {Path(p).name: set(v) for p, v in data["found"].items()}
-        slugs = set(data["slugs"])
-        recall = {}
-        for e in manifest:
-            for pit in e["pitfalls"]:
-                slug = PITFALL_SLUGS[pit]
-                d = recall.setdefault(pit, {"slug": slug, "rule_exists": slug in slugs, "planted": 0, "found": 0})
-                d["planted"] += 1
-                d["found"] += slug in by_name.get(e["file"], set())
-        inproc["planted_pitfalls"] = recall
-        inproc["clean_notebooks_with_findings"] = sum(1 for e in manifest if not e["pitfalls"] and by_name.get(e["file"]))
-    except (ValueError, KeyError) as exc:
-        inproc = {"error": f"{exc!r}: {proc.stderr.decode('utf-8', 'replace')[-500:]}"}
-    res["inprocess"] = inproc
+    # 3. the parse floor
+    proc = subprocess.run([sys.executable, "-c", FLOOR] + [str(f) for f in files], capture_output=True, check=False)
+    measured_floor = json.loads(proc.stdout)
+    floor = measured_floor["per_nb_s"] * 1000
+    res["floor"] = {"per_nb_ms": floor, "ratio_serial": serial["per_nb_ms"] / floor,
+                    "ratio_parallel": through[args.n]["per_nb_ms"] / floor,
+                    "cpu_per_nb_ms": measured_floor["cpu_per_nb_s"] * 1000}
+    if "cpu_per_nb_ms" in serial:  # in CPU time: what a busy machine changes least
+        res["floor"]["ratio_serial_cpu"] = serial["cpu_per_nb_ms"] / res["floor"]["cpu_per_nb_ms"]
 
-    # 4. other tools
+    # 4. other tools on the small batch
     others: dict = {}
     if not args.no_others:
-        ruff = shutil.which("ruff", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        nbqa = tool("nbqa")
+        if nbqa and tool("pylint"):
+            r = measured([nbqa, "pylint", str(small)], cwd=tmp)
+            r["ratio"] = r["wall_s"] / through[args.small]["median_s"]
+            others["nbqa_pylint"] = r
+        else:
+            others["nbqa_pylint"] = "not installed (pip install -e .[bench])"
+        ruff = tool("ruff")
         if ruff:
-            cmd = [ruff, "check", "--no-cache", "--isolated", "--exit-zero", "--output-format", "json"]
-            if args.ruff_select:
-                cmd += ["--select", args.ruff_select]
-            r = repeat(cmd + [str(folder)], args.batch_runs, cwd=tmp)
-            p = r.pop("_proc")
-            try:
-                r["diagnostics"] = len(json.loads(p.stdout))
-            except ValueError:
-                r["diagnostics"] = None
-            r["cmd"] = " ".join(["ruff"] + cmd[1:] + ["DIR"])
-            r["ratio_nbreview_over_ruff"] = batch["median_s"] / r["median_s"]
+            r = repeat([ruff, "check", "--no-cache", "--isolated", "--exit-zero", str(small)], args.batch_runs)
+            r["ratio"] = through[args.small]["median_s"] / r["median_s"]
             others["ruff"] = r
-        else:
-            others["ruff"] = "not installed"
-        nbqa = shutil.which("nbqa", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-        pylint_ok = nbqa and subprocess.run([sys.executable, "-c", "import pylint"], capture_output=True,
-                                            check=False).returncode == 0
-        if nbqa and not pylint_ok:
-            pylint_ok = bool(shutil.which("pylint"))
-        if nbqa and pylint_ok:
-            k = args.n if args.pylint_limit <= 0 else min(args.pylint_limit, args.n)
-            sub = tmp / f"subset_{k}"
-            sub.mkdir(exist_ok=True)
-            step = max(1, args.n // k)
-            picked = files[::step][:k]
-            for f in picked:
-                shutil.copy2(f, sub / f.name)
-            t_pl, p = timed([nbqa, "pylint", str(sub)], cwd=tmp)
-            r_nb = repeat(nbr + ["check", str(sub), "--format", "json"], args.batch_runs)
-            r_nb.pop("_proc")
-            others["nbqa_pylint"] = {
-                "notebooks": k, "wall_s": t_pl, "rc": p.returncode, "scaled_to_n_s": t_pl * args.n / k,
-                "scaled": k < args.n, "nbreview_same_subset_s": r_nb["median_s"],
-                "ratio_nbreview_over_nbqa_pylint": r_nb["median_s"] / t_pl,
-                "cmd": "nbqa pylint DIR",
-            }
-        else:
-            others["nbqa_pylint"] = "not installed"
     res["others"] = others
+
+    # sanity: the planted pitfalls are found, clean notebooks stay clean
+    recall: dict = {}
+    for e in manifest:
+        for pit in e["pitfalls"]:
+            slug = PITFALL_SLUGS[pit]
+            d = recall.setdefault(pit, {"slug": slug, "planted": 0, "found": 0})
+            d["planted"] += 1
+            d["found"] += slug in found.get(e["file"], set())
+    res["sanity"] = {"pitfalls": recall,
+                     "clean_with_findings": sum(1 for e in manifest if not e["pitfalls"] and found.get(e["file"]))}
+    res["env"]["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     _print(res, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -976,67 +996,63 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
 
 def _print(res: dict, args: argparse.Namespace) -> None:
     rows: list[tuple[str, str, str]] = []
-    s = res["single_cold"]
-    for label in ("median size", "most code"):
-        r = s[label]
-        warn = "" if r["ok"] else f"  (rc={r['rc']}!)"
-        rows.append((f"cold `check one.ipynb --format json` ({label}: {r['kb']} KB, {r['code_lines']} lines)",
-                     f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}", f"{r['runs']} runs{warn}"))
-    st = res["startup"]
-    rows.append(("`python -c pass` (interpreter only)",
-                 f"median {fmt_s(st['python_c_pass']['median_s'])}", f"{st['python_c_pass']['runs']} runs"))
-    rows.append(("`nbreview --version`", f"median {fmt_s(st['nbreview_version']['median_s'])}",
-                 f"{st['nbreview_version']['runs']} runs"))
-    imp = st["importtime_check_path"]
-    top = ", ".join(f"{k} {v * 1000:.0f}" for k, v in imp["top"][:5])
-    rows.append(("imports on the check path (-X importtime)", fmt_s(imp["total_s"]), f"ms: {top}"))
-    b = res["batch"]
-    rows.append((f"batch `check DIR --format json` ({args.n} nb)",
-                 f"median {fmt_s(b['median_s'])}, min {fmt_s(b['min_s'])}",
-                 f"{b['nb_per_s']:.1f} nb/s, {b.get('findings')} findings" + ("" if b["ok"] else f", rc={b['rc']}!")))
-    ip = res["inprocess"]
-    if "error" in ip:
-        rows.append(("in-process review_path", "error", ip["error"][:60]))
-    else:
-        rows.append(("in-process import nbreview.engine", fmt_s(ip["import_engine_s"]), ""))
-        rows.append(("in-process first review_path (lazy imports)", fmt_s(ip["first_call_s"]), ""))
-        rows.append(("in-process review_path per notebook",
-                     f"mean {ip['mean_s'] * 1000:.1f} ms, p95 {ip['p95_s'] * 1000:.1f} ms",
-                     f"max {ip['max_s'] * 1000:.1f} ms, sum {fmt_s(ip['sum_s'])}"))
+    c = res["cold"]
+    for fmt in ("text", "json"):
+        r = c[fmt]
+        loaded = ", ".join(r["imports"]["loaded"]) or "none"
+        rows.append((f"cold `check one.ipynb --format {fmt}` ({c['file_kb']} KB)",
+                     f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}",
+                     f"{r['runs']} runs; CPU {fmt_s(r.get('cpu_s'))}; imports {fmt_s(r['imports']['total_s'])}; "
+                     f"heavy libraries loaded: {loaded}"))
+    rows.append(("`python -c pass` (the interpreter alone)", f"median {fmt_s(c['python_c_pass']['median_s'])}", ""))
+    for n, r in res["throughput"].items():
+        ok = "" if r["rc"] in (0, 1) and r["notebooks_reported"] == int(n) else f" (rc {r['rc']}, " \
+            f"{r['notebooks_reported']} reported!)"
+        runs = f"median of {r['runs']}" if r["runs"] > 1 else "1 run"
+        cpu = f"; CPU {fmt_s(r['cpu_s'])}" if r.get("cpu_s") is not None else ""
+        rows.append((f"`check DIR --format json`, {int(n):,} notebooks",
+                     f"{fmt_s(r['median_s'])} ({runs})",
+                     f"{r['nb_per_s']:.0f} nb/s, {r['per_nb_ms']:.1f} ms/nb; peak memory {r['peak_mib']:.0f} MiB"
+                     f"{cpu}{ok}"))
+    s = res["serial"]
+    rows.append((f"`check DIR --format json --jobs 1`, {args.n:,} notebooks", fmt_s(s["wall_s"]),
+                 f"{s['per_nb_ms']:.1f} ms/nb (start-up taken off); peak memory {s['peak_mib']:.0f} MiB"
+                 + (f"; CPU {fmt_s(s['cpu_s'])}" if s.get("cpu_s") is not None else "")))
+    f = res["floor"]
+    cpu_ratio = (f"; in CPU time {f['cpu_per_nb_ms']:.2f} ms/nb, nbreview --jobs 1 "
+                 f"{s['cpu_per_nb_ms']:.1f} ms/nb = {f['ratio_serial_cpu']:.1f}x") if "ratio_serial_cpu" in f else ""
+    rows.append(("parse floor (json.loads + ast.parse of every code cell)", f"{f['per_nb_ms']:.2f} ms/nb",
+                 f"nbreview --jobs 1 is {f['ratio_serial']:.1f}x the floor; with every CPU "
+                 f"{f['ratio_parallel']:.1f}x{cpu_ratio}"))
     o = res["others"]
     if args.no_others:
-        rows.append(("ruff / nbqa pylint", "skipped (--no-others)", ""))
+        rows.append(("nbqa pylint / ruff", "skipped (--no-others)", ""))
     else:
-        r = o["ruff"]
+        r = o.get("nbqa_pylint")
         if isinstance(r, str):
-            rows.append(("ruff check", r, ""))
+            rows.append(("`nbqa pylint DIR`", r, ""))
         else:
-            rows.append((f"`{r['cmd']}` ({args.n} nb)", f"median {fmt_s(r['median_s'])}, min {fmt_s(r['min_s'])}",
-                         f"{r['diagnostics']} diagnostics"))
-            rows.append(("ratio nbreview / ruff (batch, median)", f"{r['ratio_nbreview_over_ruff']:.1f}x", ""))
-        r = o["nbqa_pylint"]
-        if isinstance(r, str):
-            rows.append(("nbqa pylint", r, ""))
-        else:
-            note = (f"ran on {r['notebooks']} of {args.n}, scaled to {args.n}: {fmt_s(r['scaled_to_n_s'])}"
-                    if r["scaled"] else "all notebooks")
-            rows.append((f"`nbqa pylint DIR` ({r['notebooks']} nb, 1 run)", fmt_s(r["wall_s"]), note))
-            rows.append((f"nbreview on the same {r['notebooks']} nb", fmt_s(r["nbreview_same_subset_s"]), "median"))
-            rows.append(("ratio nbreview / nbqa-pylint (same subset)",
-                         f"{r['ratio_nbreview_over_nbqa_pylint']:.3f}x",
-                         f"nbqa pylint is {1 / r['ratio_nbreview_over_nbqa_pylint']:.0f}x slower"))
+            cpu = ""
+            if r.get("cpu_s") and res["throughput"][str(args.small)].get("cpu_s"):
+                cpu = f" ({r['cpu_s'] / res['throughput'][str(args.small)]['cpu_s']:.0f}x in CPU time)"
+            rows.append((f"`nbqa pylint DIR`, {args.small} notebooks", fmt_s(r["wall_s"]),
+                         f"1 run; nbreview is {r['ratio']:.0f}x faster on the same notebooks{cpu}"))
+        r = o.get("ruff")
+        if isinstance(r, dict):
+            rows.append((f"`ruff check DIR`, {args.small} notebooks", f"median {fmt_s(r['median_s'])}",
+                         f"nbreview takes {r['ratio']:.1f}x ruff's time"))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     print(f"{'measurement':<{w0}}  {'time':<{w1}}  notes")
     print("-" * (w0 + w1 + 40))
-    for a, bb, cc in rows:
-        print(f"{a:<{w0}}  {bb:<{w1}}  {cc}")
-    if "planted_pitfalls" in ip:
-        print("\nsanity (in-process findings vs planted pitfalls):")
-        for pit, d in sorted(ip["planted_pitfalls"].items()):
-            state = f"{d['found']}/{d['planted']} found" if d["rule_exists"] else f"{d['planted']} planted, no such rule"
-            print(f"  {pit:<26} -> {d['slug']:<28} {state}")
-        print(f"  clean notebooks with any finding: {ip['clean_notebooks_with_findings']}")
+    for a, b, cc in rows:
+        print(f"{a:<{w0}}  {b:<{w1}}  {cc}")
+    if res["env"].get("load_after") is not None:
+        print(f"\nload average at the end: {res['env']['load_after']:.1f} ({res['env']['cpus']} CPUs)")
+    print("\nsanity (findings of the --jobs default run on the planted pitfalls):")
+    for pit, d in sorted(res["sanity"]["pitfalls"].items()):
+        print(f"  {pit:<26} -> {d['slug']:<28} {d['found']}/{d['planted']} found")
+    print(f"  clean notebooks with any finding: {res['sanity']['clean_with_findings']}")
 
 
 if __name__ == "__main__":

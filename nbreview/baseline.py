@@ -44,24 +44,31 @@ def fingerprint(nb: NotebookReport, f: Finding, root: Path) -> str:
     source = normalise(cell.source) if cell is not None else ""
     h = hashlib.sha256()
     for part in (relative_path(nb.path, root), f.rule, source):
-        h.update(part.encode("utf-8"))
+        h.update(part.encode("utf-8", "surrogateescape"))  # a file name need not be UTF-8
         h.update(b"\x00")
     return h.hexdigest()
 
 
+def report_entries(nb: NotebookReport, root: Path) -> list[dict[str, Any]]:
+    """The baseline entries of one notebook's findings."""
+    return [{"path": relative_path(nb.path, root), "rule": f.rule, "cell": f.location.cell,
+             "fingerprint": fingerprint(nb, f, root)} for f in nb.findings]
+
+
 def entries(run: RunReport, root: Path) -> list[dict[str, Any]]:
-    out = []
-    for nb in run.notebooks:
-        for f in nb.findings:
-            out.append({"path": relative_path(nb.path, root), "rule": f.rule, "cell": f.location.cell,
-                        "fingerprint": fingerprint(nb, f, root)})
-    out.sort(key=lambda e: (e["path"], e["cell"], e["rule"], e["fingerprint"]))
-    return out
+    return [e for nb in run.notebooks for e in report_entries(nb, root)]
 
 
 def write(run: RunReport, path: Path) -> int:
     """Write the baseline of every finding in `run`; returns how many were recorded."""
-    items = entries(run, path.parent)
+    return write_entries(entries(run, path.parent), path)
+
+
+def write_entries(items: list[dict[str, Any]], path: Path) -> int:
+    """Write a baseline of these entries (see report_entries); returns how many were recorded."""
+    items = sorted(items, key=lambda e: (e["path"], e["cell"], e["rule"], e["fingerprint"]))
+    for e in items:  # a file name that is not UTF-8 is kept as its escaped text
+        e["path"] = e["path"].encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     doc = {"tool": "nbreview", "baseline_version": FORMAT_VERSION, "findings": items}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,8 +83,8 @@ def load(path: Path) -> Counter[str]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, absurdly deep
+        raise BaselineError(f"baseline {path} is not valid JSON: {str(exc)[:200] or type(exc).__name__}") from None
     if not isinstance(doc, dict) or doc.get("baseline_version") != FORMAT_VERSION \
             or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{path} is not an nbreview baseline (version {FORMAT_VERSION})")
@@ -90,16 +97,19 @@ def load(path: Path) -> Counter[str]:
 def apply(run: RunReport, path: Path) -> int:
     """Remove the findings recorded in the baseline at `path`; returns how many were removed."""
     known = load(path)
-    root = path.parent
+    return sum(apply_report(nb, known, path.parent) for nb in run.notebooks)
+
+
+def apply_report(nb: NotebookReport, known: Counter[str], root: Path) -> int:
+    """Remove from one notebook the findings counted in `known` (consumed); returns how many."""
     removed = 0
-    for nb in run.notebooks:
-        kept = []
-        for f in nb.findings:
-            fp = fingerprint(nb, f, root)
-            if known[fp] > 0:
-                known[fp] -= 1
-                removed += 1
-            else:
-                kept.append(f)
-        nb.findings = kept
+    kept = []
+    for f in nb.findings:
+        fp = fingerprint(nb, f, root)
+        if known[fp] > 0:
+            known[fp] -= 1
+            removed += 1
+        else:
+            kept.append(f)
+    nb.findings = kept
     return removed

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from . import catalog as cat
-from .model import SEVERITY_RANK, NotebookReport, RunReport
+from .model import SEVERITY_RANK, NotebookSummary, RunReport, summarize
 from .plural import count
+from .render import shown_path
 
 RESERVED = {"index", "con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 MAX_NAME = 80
@@ -82,29 +83,28 @@ def _common_parent(paths: list[str]) -> str:
         return ""
 
 
-def build_cohort(run: RunReport, lang: str, hrefs: list[str]) -> Cohort:
+def build_cohort(run: RunReport | list[NotebookSummary], lang: str, hrefs: list[str]) -> Cohort:
+    """The cohort summary, from the notebooks' compact summaries (a batch keeps only those)."""
+    summaries = [summarize(nb) for nb in run.notebooks] if isinstance(run, RunReport) else run
     rules = cat.catalog()
     rows = []
-    for nb, href in zip(run.notebooks, hrefs):
-        counts = _counts(nb)
-        total = sum(counts.values())
-        parts = [count(n, s, lang) for s, n in counts.items() if n]
-        summary = count(total, "finding", lang) + (f" ({', '.join(parts)})" if parts else "")
-        rows.append(Row(nb.path, href, counts, total, nb.unreadable and not nb.cells, summary))
+    for nb, href in zip(summaries, hrefs):
+        rows.append(Row(shown_path(nb.path), href, dict(nb.remarks), sum(nb.remarks.values()),
+                        nb.unreadable and not nb.cells, row_summary(nb, lang)))
     rows.sort(key=lambda r: (-r.counts["error"], -r.total, r.path))
-    per_rule: dict[str, set[int]] = {}
+    per_rule: dict[str, int] = {}
     severity: dict[str, str] = {}
-    for i, nb in enumerate(run.notebooks):
-        for f in nb.findings:
-            per_rule.setdefault(f.rule, set()).add(i)
-            severity.setdefault(f.rule, f.severity)
+    for nb in summaries:
+        for rule in nb.by_rule:
+            per_rule[rule] = per_rule.get(rule, 0) + 1
+            severity.setdefault(rule, nb.rule_severity.get(rule, "advice"))
     bars = []
-    for slug, idx in per_rule.items():
+    for slug, n in per_rule.items():
         info = rules.get(slug)
         bars.append(Bar(slug, info.code if info else "", info.text(info.title, lang) if info else slug,
-                        severity[slug], len(idx)))
+                        severity[slug], n))
     bars.sort(key=lambda b: (-b.notebooks, SEVERITY_RANK.get(b.severity, 3), b.rule))
-    total_nb = len(run.notebooks)
+    total_nb = len(summaries)
     for b in bars:
         b.blocks = max(1, round(20 * b.notebooks / total_nb)) if total_nb else 0
     findings = sum(r.total for r in rows)
@@ -115,11 +115,11 @@ def build_cohort(run: RunReport, lang: str, hrefs: list[str]) -> Cohort:
     return Cohort(rows, bars, total_nb, summary)
 
 
-def _counts(nb: NotebookReport) -> dict[str, int]:
-    """Remarks by severity, as each review's header counts them."""
-    from .mentor import review_counts
+def row_summary(nb: NotebookSummary, lang: str) -> str:
+    """"3 замечания (1 ошибка, 2 совета)"; "не удалось прочитать" for a file that could not be read."""
+    from .mentor import summary_line
 
-    return review_counts(nb)
+    return summary_line(nb.remarks, lang, nb.unreadable and not nb.cells)
 
 
 CHART = {"width": 720, "label": 330, "bar": 300, "row": 24,
@@ -128,24 +128,77 @@ CHART = {"width": 720, "label": 330, "bar": 300, "row": 24,
 
 def write_reports(run: RunReport, outdir: Path, fmt: str, lang: str) -> list[Path]:
     """Write one report per notebook and an index into `outdir`; never a path outside it."""
-    from .render.html import render_cohort_page, render_review_page
-    from .render.markdown import render_cohort_md, render_review_md
+    from .render import RenderContext, module
 
-    ext = ".html" if fmt == "html" else ".md"
-    outdir.mkdir(parents=True, exist_ok=True)
-    root = outdir.resolve()
-    names = report_names([nb.path for nb in run.notebooks], ext)
-    written = []
-    for nb, name in zip(run.notebooks, names):
-        target = (root / name).resolve()
-        if target.parent != root:  # pragma: no cover - names have no separators; belt and braces
-            raise ValueError(f"refusing to write outside {root}: {name}")
-        text = render_review_page(nb, lang) if fmt == "html" else render_review_md(nb, lang)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    index = root / ("index" + ext)
-    text = render_cohort_page(run, lang, names, embed=False) if fmt == "html" else \
-        render_cohort_md(run, lang, names, embed=False)
-    index.write_text(text, encoding="utf-8")
-    written.append(index)
-    return written
+    ctx = RenderContext(lang=lang, extra={"total": len(run.notebooks)})
+    sink = ReportFolder(outdir, fmt, ctx, [nb.path for nb in run.notebooks])
+    mod = module(fmt)
+    for i, nb in enumerate(run.notebooks):
+        sink.add(summarize(nb), mod.page(nb, ctx, i))
+    sink.close()
+    return sink.written
+
+
+class ReportFolder:
+    """`--output DIR` for html/markdown: one page per notebook as it comes, the index at the end.
+
+    Pages are written to a temporary file in the folder and renamed over their name, so a
+    symbolic link planted in the folder under a report's name is replaced, never followed."""
+
+    def __init__(self, outdir: Path, fmt: str, ctx, paths: list[str]) -> None:
+        self.ext = ".html" if fmt == "html" else ".md"
+        self.fmt = fmt
+        self.ctx = ctx
+        outdir.mkdir(parents=True, exist_ok=True)
+        self.root = outdir.resolve()
+        self.names = report_names(paths, self.ext)
+        self.summaries: list[NotebookSummary] = []
+        self.written: list[Path] = []
+
+    def add(self, summary: NotebookSummary, page: str) -> None:
+        name = self.names[len(self.summaries)]
+        self.summaries.append(summary)
+        target = self.root / name
+        if target.parent != self.root:  # pragma: no cover - names have no separators; belt and braces
+            raise ValueError(f"refusing to write outside {self.root}: {name}")
+        write_text_replacing(target, page)
+        self.written.append(target)
+
+    def close(self) -> None:
+        from .render.html import render_cohort_index
+        from .render.markdown import render_cohort_md
+
+        names = self.names[:len(self.summaries)]
+        lang = self.ctx.lang
+        text = render_cohort_index(self.summaries, lang, names) if self.fmt == "html" else \
+            render_cohort_md(self.summaries, lang, names)
+        index = self.root / ("index" + self.ext)
+        write_text_replacing(index, text)
+        self.written.append(index)
+
+
+def write_text_replacing(target: Path, text: str) -> None:
+    """Write a file by renaming a finished temporary file over it: a symbolic link (or anything
+    else) at `target` is replaced, never written through."""
+    import tempfile
+
+    from .notebook import scrub
+
+    fd, tmp = tempfile.mkstemp(prefix=".nbreview-", suffix=".tmp", dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(scrub(text))
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -15,16 +15,12 @@ the CLI turns that into exit status 2.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_NAMES = ("nbreview.toml", "pyproject.toml")
 KEYS = ("select", "ignore", "fail-on", "lang", "per-file-ignores", "rules")
@@ -151,14 +147,34 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def read(path: Path) -> Config | None:
     """Read a config file; None for a pyproject.toml without [tool.nbreview]."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KB: not a configuration file")
+        if sys.version_info >= (3, 11):  # imported here: most runs have no configuration file
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        data = tomllib.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+    try:
+        return _table(data, path)
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+
+
+def _table(data: dict[str, Any], path: Path) -> Config | None:
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         if not isinstance(tool, dict) or "nbreview" not in tool:
@@ -181,23 +197,45 @@ class Resolver:
     def for_path(self, path: str | Path) -> Config | None:
         if self.explicit is not None:
             return self.explicit
-        p = Path(path).resolve()
-        return self.for_dir(p if p.is_dir() else p.parent)
+        try:
+            p = Path(path).resolve()
+            is_dir = p.is_dir()
+        except (OSError, RuntimeError, ValueError):  # a loop of symbolic links: look from where it lies
+            p = Path(os.path.abspath(path))
+            is_dir = False
+        return self.for_dir(p if is_dir else p.parent)
 
     def for_dir(self, folder: Path) -> Config | None:
-        if folder in self._by_dir:
-            return self._by_dir[folder]
+        """The nearest configuration from `folder` upwards (each folder is looked at once per run)."""
+        chain: list[Path] = []
         found: Config | None = None
+        current = folder
+        while True:
+            if current in self._by_dir:
+                found = self._by_dir[current]
+                break
+            chain.append(current)
+            found = self._in_folder(current)
+            if found is not None or current.parent == current:
+                break
+            current = current.parent
+        for seen in chain:
+            self._by_dir[seen] = found
+        return found
+
+    @staticmethod
+    def _in_folder(folder: Path) -> Config | None:
         for name in CONFIG_NAMES:
             candidate = folder / name
-            if candidate.is_file():
+            try:
+                is_file = candidate.is_file()  # a regular file: never a FIFO or a device
+            except (OSError, ValueError):
+                is_file = False
+            if is_file:
                 found = read(candidate)
                 if found is not None:
-                    break
-        if found is None and folder.parent != folder:
-            found = self.for_dir(folder.parent)
-        self._by_dir[folder] = found
-        return found
+                    return found
+        return None
 
 
 def effective_options(options: Any, cfg: Config | None, notebook: str | Path) -> Any:

@@ -40,20 +40,49 @@ class Options:
         return (info.options if info else {}).get(key, default)
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
-    """Notebook files under the given paths, sorted; (path, error) for paths that do not exist."""
+def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, NotebookError | None]]:
+    """Notebook files under the given paths, sorted; (path, error) for a path that does not exist
+    and for a folder that cannot be listed. Symbolic links to folders are not followed."""
+    seen: set[str] = set()
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            found = []
-            for root, dirs, files in os.walk(path):
+        if str(path) in seen:
+            continue
+        seen.add(str(path))
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if is_dir:
+            found: list[tuple[Path, NotebookError | None]] = []
+            for root, dirs, files in os.walk(path, onerror=_unlisted(path, found)):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                found.extend(Path(root) / f for f in files if f.endswith(".ipynb"))
-            yield from ((f, None) for f in sorted(found))
-        elif path.exists():
+                found.extend((Path(root) / f, None) for f in files if f.endswith(".ipynb"))
+            yield from sorted(found, key=lambda item: item[0])
+        elif _exists(path):
             yield path, None
         else:
-            yield path, "no such file or directory"
+            yield path, NotebookError.of("missing")
+
+
+def _unlisted(top: Path, found: list) -> Callable[[OSError], None]:
+    """os.walk's onerror: a folder that cannot be listed becomes an error entry, not a silent gap."""
+    def report(exc: OSError) -> None:
+        from .messages import os_reason
+
+        where = Path(exc.filename) if exc.filename else top
+        found.append((where, NotebookError.of("cannot_list", **os_reason(exc))))
+
+    return report
+
+
+def _exists(path: Path) -> bool:
+    """True for anything at the path, a broken or looping symbolic link included (its read says why)."""
+    try:
+        os.lstat(path)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookReport:
@@ -66,14 +95,17 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
                     for c in nb.cells]
     if nb.kernel:
         report.meta["kernel"] = nb.kernel
+    report.errors.extend(nb.notes)
     if nb.language and nb.language.lower() not in PYTHON_LANGUAGES:
-        report.errors.append(NotebookError(f"not a Python notebook (kernel language: {nb.language}); "
-                                           "nbreview reviews Python notebooks only", None))
+        report.errors.append(NotebookError.of("not_python", language=nb.language[:80]))
         return report
     program = build(nb)
     report.errors.extend(program.errors)
     report.unparsed = [cc.index for cc in program.cells if cc.tree is None and cc.masked.skipped is None]
     facts = analyse(program)
+    if facts.interp.stopped_in is not None:
+        report.errors.append(NotebookError.of("budget", facts.interp.stopped_in, None, "note",
+                                              cell=facts.interp.stopped_in + 1))
     report.framework = facts.framework
     _run_rules(nb, facts, report, options)
     try:
@@ -81,7 +113,7 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
 
         report.results = read_results(nb, facts)
     except Exception as exc:  # the outputs are a nicety: never lose the findings to them
-        report.errors.append(NotebookError(f"internal error reading the outputs: {exc!r}", None, kind="note"))
+        report.errors.append(NotebookError.of("outputs_error", None, None, "note", error=_short(exc)))
     if options.suppressions:
         _suppress(report, options)
     try:
@@ -89,7 +121,7 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
 
         report.checklist = checklist(facts, report.findings)
     except Exception as exc:  # never lose the findings to a bug here
-        report.errors.append(NotebookError(f"internal error in the checklist: {exc!r}", None, kind="note"))
+        report.errors.append(NotebookError.of("checklist_error", None, None, "note", error=_short(exc)))
     return report
 
 
@@ -114,7 +146,7 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
         try:
             rule.check(ctx)
         except Exception as exc:  # a rule bug must not lose the other rules' findings
-            report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
+            report.errors.append(NotebookError.of("rule_error", None, None, "note", rule=slug, error=_short(exc)))
             continue
         if info.kind in ("praise", "question"):
             found = {f.rule for f in report.findings}
@@ -126,7 +158,8 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
                 hits = [h for h in hits if facts.ran(h.site) is not False]  # code that never ran earns nothing
             for hit in hits[:1]:  # one compliment or question per kind
                 loc = _location(nb, hit.site.cell, hit.site.line, hit.site.column)
-                target.append(Praise(slug, loc, {lang: info.render_message(lang, hit.params, hit.variant)
+                params = {k: _quotable(v) for k, v in hit.params.items()}
+                target.append(Praise(slug, loc, {lang: info.render_message(lang, params, hit.variant)
                                                  for lang in options.langs}))
             continue
         report.checks_run.append(slug)
@@ -151,11 +184,12 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
 
 def _corrections(nb: Notebook, fixable: list) -> None:
     """Each fixable finding's correction, as line hunks of the original cells (libcst)."""
-    from .edits import FixError, NotebookEditor
+    from .edits import FixError
+    from .quickedits import QuickEditor  # NotebookEditor's edits; libcst only when text cannot be exact
 
     sources = {c.index: c.source for c in nb.cells if c.cell_type == "code"}
     for rule, hit, finding in fixable:
-        editor = NotebookEditor(sources)
+        editor = QuickEditor(sources)
         try:
             rule.fix(editor, hit)
             finding.edits = editor.edits()
@@ -217,7 +251,8 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         if r.cell not in cells_seen:  # one pointer per other cell is enough for a reader
             cells_seen.add(r.cell)
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
-    messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
+    params = {k: _quotable(v) for k, v in hit.params.items()}
+    messages = {lang: info.render_message(lang, params, hit.variant) for lang in options.langs}
     fix = None
     if hit.fix is not None:
         fix = Fix(hit.fix.safe, {lang: info.autofix_text(lang, hit.fix.variant) for lang in options.langs})
@@ -235,11 +270,24 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
     )
 
 
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:300]
+
+
+def _quotable(value: Any) -> Any:
+    """A value quoted from the student's code inside a message's `code span`: a backtick in it
+    would end the span early (and turn the rest into markup) in every markdown renderer, so it
+    is shown as the look-alike U+02CB."""
+    return value.replace("`", "\u02cb") if isinstance(value, str) and "`" in value else value
+
+
 def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None,
                 resolver: Resolver | None = None) -> NotebookReport:
     """Review one file; an unreadable file becomes a report with one error (cell None).
 
-    The nearest configuration file applies (ConfigError propagates: the run cannot go on)."""
+    The nearest configuration file applies (ConfigError propagates: the caller decides whether
+    a broken configuration stops the run or only this notebook, see nbreview.batch)."""
     options = options or Options()
     if options.use_config or options.config_file is not None:
         resolver = resolver or Resolver(options.config_file)
@@ -247,23 +295,27 @@ def review_path(path: str | Path, options: Options | None = None, data: bytes | 
     try:
         nb = load(path, data)
     except NotebookReadError as exc:
-        return NotebookReport(path=str(path), errors=[NotebookError(str(exc), None)])
+        return NotebookReport(path=str(path), errors=[exc.error()])
+    except MemoryError:
+        return NotebookReport(path=str(path), errors=[NotebookError.of("json_too_deep")])
     try:
         return review_notebook(nb, options)
     except RecursionError:
-        return NotebookReport(path=str(path), errors=[NotebookError("code too deeply nested to analyse", None)])
+        return NotebookReport(path=str(path), errors=[NotebookError.of("too_nested")])
     except Exception as exc:  # never lose a batch to one notebook
-        return NotebookReport(path=str(path), errors=[NotebookError(f"internal error: {exc!r}", None)])
+        return NotebookReport(path=str(path), errors=[NotebookError.of("internal_error", error=_short(exc))])
 
 
 def review_paths(paths: Iterable[str | Path], options: Options | None = None,
                  progress: Callable[[Path], None] | None = None) -> RunReport:
+    """Review every notebook under `paths`, in order, in this process (see nbreview.batch for the
+    parallel, streaming run of the command line)."""
     reports = []
     options = options or Options()
     resolver = Resolver(options.config_file) if options.use_config or options.config_file else None
     for path, error in discover(paths):
         if error:
-            reports.append(NotebookReport(path=str(path), errors=[NotebookError(error, None)]))
+            reports.append(NotebookReport(path=str(path), errors=[error]))
             continue
         reports.append(review_path(path, options, resolver=resolver))
         if progress:

@@ -18,7 +18,9 @@ PYTHON_CELL_MAGICS = frozenset(
 TIMING_LINE_MAGICS = frozenset({"time", "timeit", "prun", "capture"})
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system", "!"})
 
-_ASSIGN_MAGIC = re.compile(r"^(\s*[\w.,\s\[\]()*]+?\s*=\s*)([!%].*)$")
+# `files = !ls`, `x, y = %sx cmd`: the targets are names, dots, commas, brackets and spaces only.
+# (Not one regex `^(\s*[...]+?\s*=\s*)([!%].*)$`: it backtracks cubically on a long blank line.)
+_ASSIGN_TARGETS = re.compile(r"[\w.,\s\[\]()*]+")
 _HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
@@ -41,7 +43,14 @@ def _placeholder(indent: str) -> str:
     return f"{indent}pass"
 
 
+# Anything the line loop of `mask` could change starts a line with `!`, `%` or `?`, ends one
+# with `?`, or follows `=` with `!` or `%`: most cells have none of these and are returned as they are.
+_IPYTHON_SYNTAX = re.compile(r"^[ \t]*[!%?]|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
+
+
 def mask(source: str) -> MaskedCell:
+    if not _IPYTHON_SYNTAX.search(source):
+        return MaskedCell(source=source)
     lines = source.split("\n")
     out = MaskedCell(source=source)
     first = lines[0].lstrip() if lines else ""
@@ -94,18 +103,29 @@ def mask(source: str) -> MaskedCell:
             if _HELP.match(text):
                 lines[i] = _placeholder(indent)
                 continue
-            m = _ASSIGN_MAGIC.match(text)
-            if m and not _looks_like_python_rhs(m.group(2)):
-                cmd = m.group(2)
+            m = _assign_magic(text)
+            if m and not _looks_like_python_rhs(m[1]):
+                head, cmd = m
                 if cmd.startswith("!"):
                     out.shell.append(ShellCommand(i + 1, cmd[1:].strip(), None))
                 else:
                     out.magics.append((i + 1, cmd))
-                lines[i] = m.group(1) + "None"
+                lines[i] = head + "None"
                 continue
         in_string = _track_triple_quotes(text, in_string)
     out.source = "\n".join(lines)
     return out
+
+
+def _assign_magic(text: str) -> tuple[str, str] | None:
+    """(`x = `, `!cmd`) for a line assigning the output of a shell command or a magic."""
+    at = text.find("=")
+    if at <= 0:
+        return None
+    cmd = text[at + 1:].lstrip()
+    if not cmd or cmd[0] not in "!%" or not _ASSIGN_TARGETS.fullmatch(text, 0, at):
+        return None
+    return text[: len(text) - len(cmd)], cmd
 
 
 def _looks_like_python_rhs(rhs: str) -> bool:
@@ -114,31 +134,34 @@ def _looks_like_python_rhs(rhs: str) -> bool:
     return rhs.startswith("!=")
 
 
+_OPEN = re.compile(r"""#|'''|\"\"\"|['"]""")
+_STRING_END = {"'": re.compile(r"(?:[^'\\]|\\.)*'"), '"': re.compile(r'(?:[^"\\]|\\.)*"')}
+_TRIPLE_END = {"'''": re.compile(r"(?:[^\\']|\\.|'(?!''))*'''"),
+               '"""': re.compile(r'(?:[^\\"]|\\.|"(?!""))*"""')}
+
+
 def _track_triple_quotes(text: str, state: str | None) -> str | None:
     """Rough tracking of triple-quoted strings so that `!` lines inside them stay text."""
+    if state is None:
+        if "'" not in text and '"' not in text:
+            return None  # most lines: nothing opens a string
+    elif state not in text:
+        return state  # still inside the same triple-quoted string
     i = 0
-    while i < len(text):
-        if state is None:
-            if text[i] == "#":
-                return None
-            if text.startswith('"""', i) or text.startswith("'''", i):
-                state = text[i : i + 3]
-                i += 3
-                continue
-            if text[i] in "\"'":
-                q = text[i]
-                j = i + 1
-                while j < len(text) and text[j] != q:
-                    j += 2 if text[j] == "\\" else 1
-                i = j + 1
-                continue
-        else:
-            if text[i] == "\\":
-                i += 2
-                continue
-            if text.startswith(state, i):
-                i += 3
-                state = None
-                continue
-        i += 1
-    return state
+    while True:
+        if state is not None:
+            end = _TRIPLE_END[state].match(text, i)
+            if end is None:
+                return state
+            i, state = end.end(), None
+        m = _OPEN.search(text, i)
+        if m is None or m.group() == "#":
+            return None
+        i = m.end()
+        if len(m.group()) == 3:
+            state = m.group()
+            continue
+        end = _STRING_END[m.group()].match(text, i)
+        if end is None:
+            return None  # an unterminated one-line string ends with the line
+        i = end.end()

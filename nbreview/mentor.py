@@ -278,9 +278,9 @@ def build_review(report: NotebookReport, lang: str = "ru") -> Review:
     praise = [_note(report, p, lang, rules) for p in report.praise]
     questions = [_note(report, q, lang, rules) for q in report.questions]
     checklist = _tasks(report, remarks, lang)
-    errors = [e.message for e in report.errors if e.cell is None and e.kind == "error"]
-    notes = [f"{cell_label(e.cell, _ec(report, e.cell), lang)}: {e.message}" for e in report.errors
-             if e.cell is not None]
+    errors = [e.text(lang) for e in report.errors if e.cell is None and e.kind == "error"]
+    notes = [f"{cell_label(e.cell, _ec(report, e.cell), lang)}: {e.text(lang)}" if e.cell is not None else e.text(lang)
+             for e in report.errors if e.cell is not None or e.kind != "error"]
     seen_rules = list(dict.fromkeys(r.rule for r in remarks))
     pages = [_rule_page(rules[s], lang) for s in seen_rules if s in rules]
     unreadable = report.unreadable and not report.cells
@@ -301,7 +301,7 @@ def build_review(report: NotebookReport, lang: str = "ru") -> Review:
         notes=notes,
         rules=pages,
         counts=counts,
-        summary=summary_line(counts, lang),
+        summary=summary_line(counts, lang, unreadable),
         kernel=report.meta.get("kernel"),
         unreadable=unreadable,
         report=report,
@@ -683,7 +683,10 @@ def same_in(places: list[Place], lang: str, here: Place | None = None) -> str:
     return "The same " + " and ".join(parts) + "."
 
 
-def summary_line(counts: dict[str, int], lang: str) -> str:
+def summary_line(counts: dict[str, int], lang: str, unreadable: bool = False) -> str:
+    """"3 замечания (1 ошибка, 2 совета)"; for a file that could not be read, says so instead of "0"."""
+    if unreadable:
+        return LABELS[lang if lang in LABELS else "en"]["unreadable"]
     total = sum(counts.values())
     parts = [count(n, s, lang) for s, n in counts.items() if n]
     head = count(total, "finding", lang)
@@ -770,7 +773,7 @@ def opening(rv: Review) -> str:
     lang, report = rv.lang, rv.report
     ru = lang == "ru"
     if rv.unreadable:
-        msg = next((e.message for e in report.errors if e.cell is None), "")
+        msg = next((e.text(lang) for e in report.errors if e.cell is None and e.kind == "error"), "")
         return (f"Файл не удалось прочитать как ноутбук: {msg}." if ru
                 else f"The file could not be read as a notebook: {msg}.")
     praise, done = _strengths(rv)
@@ -787,7 +790,13 @@ def opening(rv: Review) -> str:
     summary = summary_line(rv.counts, lang)
     cov = rv.coverage
     listed = False
-    if total == 0:
+    stopped = next((e.cell for e in report.errors if e.code == "budget" and e.cell is not None), None)
+    if total == 0 and stopped is not None:  # the analysis did not finish: never a clean verdict
+        parts.append(f"В разобранной части кода ошибок не нашлось, но проверить код целиком не удалось: анализ "
+                     f"остановился на ячейке {stopped + 1} (подробности — ниже)." if ru else
+                     f"No mistakes were found in the part of the code that was analysed, but the code could not be "
+                     f"checked in full: the analysis stopped in cell {stopped + 1} (details below).")
+    elif total == 0:
         if cov is not None and cov.complete and not cov.thin:
             parts.append("Автоматическая проверка не нашла в коде ни ошибок, ни устаревших приёмов." if ru else
                          "The automatic check found no mistakes and no outdated practices in the code.")

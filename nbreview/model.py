@@ -140,17 +140,38 @@ class ChecklistItem:
 
 @dataclass
 class NotebookError:
-    """A problem that kept part (cell set) or all (cell None) of a notebook from review."""
+    """A problem that kept part (cell set) or all (cell None) of a notebook from review.
 
-    message: str
+    `code` and `params` name a message of nbreview.messages, rendered in the review's language
+    by `text(lang)`; `message` is its English text (or a free text when there is no code)."""
+
+    message: str = ""
     cell: int | None = None
     line: int | None = None
     kind: str = "error"  # "error" for unreadable files, "note" for a skipped cell
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"cell": self.cell, "message": self.message}
+    @classmethod
+    def of(cls, code: str, cell: int | None = None, line: int | None = None, kind: str = "error", /,
+           **params: Any) -> "NotebookError":
+        from .messages import render
+
+        return cls(render(code, params, "en"), cell, line, kind, code, params)
+
+    def text(self, lang: str = "en") -> str:
+        if not self.code:
+            return self.message
+        from .messages import render
+
+        return render(self.code, self.params, lang)
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {"cell": self.cell, "message": self.text(lang)}
         if self.line is not None:
             out["line"] = self.line
+        if self.code:
+            out["code"] = self.code
         return out
 
 
@@ -205,3 +226,39 @@ class RunReport:
     @property
     def findings(self) -> list[Finding]:
         return [f for nb in self.notebooks for f in nb.findings]
+
+
+@dataclass
+class NotebookSummary:
+    """What the end of a run needs of a notebook once its report is written: counts, not content.
+
+    A batch keeps these, never the reports: memory does not grow with the number of notebooks."""
+
+    path: str
+    counts: dict[str, int]  # findings by severity
+    remarks: dict[str, int]  # remarks by severity, as the review counts them (findings of one kind grouped)
+    by_rule: dict[str, int]
+    rule_severity: dict[str, str]  # the severity of each rule's first finding
+    unreadable: bool
+    cells: int
+    baseline_removed: int = 0
+    baseline_entries: list[dict[str, Any]] = field(default_factory=list)
+    evidence_used: str | None = None  # the `nbreview verify` evidence file attached to it
+    evidence_notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values())
+
+
+def summarize(nb: NotebookReport) -> NotebookSummary:
+    from .mentor import review_counts
+
+    counts = {s: 0 for s in SEVERITIES}
+    by_rule: dict[str, int] = {}
+    severity: dict[str, str] = {}
+    for f in nb.findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        severity.setdefault(f.rule, f.severity)
+    return NotebookSummary(nb.path, counts, review_counts(nb), by_rule, severity, nb.unreadable, len(nb.cells))

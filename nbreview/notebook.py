@@ -1,19 +1,43 @@
 """Reading a .ipynb file into cells, with the physical line of every source line.
 
-nbformat reads the notebook (nbformat 3 and every 4.x minor, upgraded in memory). The
-stored file is also scanned once for positions, so that machine formats (SARIF, GitHub
-annotations) can point at the line of the .ipynb that holds a flagged source line.
+Only regular files up to MAX_BYTES are read (a FIFO, a device or a symlink loop is an error,
+never a hang). Format 4 notebooks are read straight from their JSON (every 4.x minor; the
+fields nbreview uses are checked one by one, so an odd value is ignored rather than fatal);
+format 3 is upgraded in memory by nbformat. A file with some bytes that are not UTF-8 is
+read with those bytes replaced (and a note), since its code is usually intact.
+
+The stored file is also scanned, on demand, for positions: machine formats (SARIF, GitHub
+annotations) point at the line of the .ipynb that holds a flagged source line.
 """
 from __future__ import annotations
 
+import codecs
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from .model import NotebookError
+
+MAX_BYTES = 100 * 1024 * 1024  # larger files are refused with a clear error, never read whole
 
 
 class NotebookReadError(Exception):
-    """The file is not a notebook nbreview can read; the message says why."""
+    """The file is not a notebook nbreview can read; `code`/`params` name the reason (nbreview.messages)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        from .messages import render
+
+        self.code = code
+        self.params = params
+        super().__init__(render(code, params, "en"))
+
+    def error(self) -> NotebookError:
+        return NotebookError(str(self), None, None, "error", self.code, self.params)
 
 
 @dataclass
@@ -36,7 +60,9 @@ class Notebook:
     language: str | None = None
     kernel: str | None = None  # the kernelspec's display name, as Jupyter shows it
     raw_text: str = field(default="", repr=False)
-    _positions: list[list[int]] | None = field(default=None, repr=False)
+    notes: list[NotebookError] = field(default_factory=list)  # what was repaired while reading
+    _offsets: list[tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
+    _positions: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     @property
     def code_cells(self) -> list[Cell]:
@@ -44,237 +70,446 @@ class Notebook:
 
     def file_line(self, cell: int, line: int) -> int | None:
         """Physical line of the stored file that holds source line `line` (1-based) of `cell`."""
-        if self._positions is None:  # computed on first use: only notebooks with findings pay
-            self._positions = source_positions(self.raw_text, self.nbformat)
-        if not 0 <= cell < len(self._positions):
+        if self._offsets is None:  # computed on first use: only notebooks with findings pay
+            self._offsets = cell_offsets(self.raw_text)
+        if not 0 <= cell < len(self._offsets):
             return None
+        if cell not in self._positions:  # and only for the cells with findings
+            self._positions[cell] = cell_source_lines(self.raw_text, *self._offsets[cell])
         lines = self._positions[cell]
         if 1 <= line <= len(lines):
             return lines[line - 1]
         return lines[-1] if lines else None
 
 
-def _join(source) -> str:
+def _join(source: Any) -> str:
     if isinstance(source, list):
-        source = "".join(s if isinstance(s, str) else str(s) for s in source)
+        source = "".join(s for s in source if isinstance(s, str))
     elif not isinstance(source, str):
-        source = "" if source is None else str(source)
-    return source.replace("\r\n", "\n").replace("\r", "\n")
+        source = ""
+    if "\r" in source:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    return source
 
 
-def decode(data: bytes, name: str) -> str:
-    if b"\x00" in data[:4096]:
-        raise NotebookReadError("binary file, not a notebook")
+# --- reading bytes ---------------------------------------------------------------------
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode):
+        return "char"
+    if stat.S_ISBLK(mode):
+        return "block"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "other"
+
+
+def _check_stat(st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise NotebookReadError("is_directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise NotebookReadError("not_regular", file_kind=_kind(st.st_mode))
+    if st.st_size > MAX_BYTES:
+        raise NotebookReadError("too_large", size=_mb(st.st_size), limit=_mb(MAX_BYTES))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.0f}" if n >= 10 * 2**20 else f"{n / 2**20:.1f}"
+
+
+def _os_error(exc: OSError) -> NotebookReadError:
+    from .messages import os_reason
+
+    if exc.errno == errno.ELOOP:
+        return NotebookReadError("symlink_loop")
+    if exc.errno == errno.ENOENT:
+        return NotebookReadError("missing")
+    if exc.errno == errno.EISDIR:
+        return NotebookReadError("is_directory")
+    return NotebookReadError("cannot_read", **os_reason(exc))
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; NotebookReadError otherwise.
+
+    The file is checked before it is opened (a FIFO would block, /dev/zero never ends) and
+    again through the open descriptor (it may have been swapped in between)."""
     try:
-        return data.decode("utf-8-sig")
+        _check_stat(os.stat(path))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    except (ValueError, RuntimeError):  # a NUL in the name; an odd path on some platforms
+        raise NotebookReadError("cannot_read", reason="invalid file name") from None
+    try:
+        _check_stat(os.fstat(fd))
+        chunks = []
+        left = MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:
+        raise NotebookReadError("too_large", size=_mb(len(data)), limit=_mb(MAX_BYTES))
+    return data
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes, name: str = "") -> tuple[str, NotebookError | None]:
+    """The text of a notebook file, and a note when some bytes had to be replaced.
+
+    UTF-8 (with or without a BOM) is the format; UTF-16/32 with a BOM are accepted too. Bytes
+    that are not UTF-8 become U+FFFD: the caller decides, from the JSON, whether this is a
+    notebook with a few damaged characters or not a notebook at all."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:4096]:
+        raise NotebookReadError("binary")
+    try:
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        raise NotebookReadError(f"not UTF-8 text (byte {exc.start}): a notebook is UTF-8 JSON") from None
+        text = data.decode("utf-8-sig", errors="replace")
+        count = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+        return text, NotebookError.of("replaced_bytes", None, None, "note", offset=exc.start, count=max(count, 1))
 
 
 def load(path: str | Path, data: bytes | None = None) -> Notebook:
     """Read a notebook file; raise NotebookReadError with a clear reason if it is not one."""
-    p = Path(path)
     if data is None:
-        try:
-            data = p.read_bytes()
-        except IsADirectoryError:
-            raise NotebookReadError("is a directory") from None
-        except OSError as exc:
-            raise NotebookReadError(f"cannot read the file: {exc.strerror or exc}") from None
-    text = decode(data, str(p))
-    return loads(text, str(path))
+        data = read_bytes(path)
+    elif len(data) > MAX_BYTES:
+        raise NotebookReadError("too_large", size=_mb(len(data)), limit=_mb(MAX_BYTES))
+    text, note = decode(data, str(path))
+    try:
+        nb = loads(text, str(path))
+    except NotebookReadError as exc:
+        if note is not None and exc.code in ("invalid_json", "empty", "not_object", "no_cells"):
+            raise NotebookReadError("not_utf8", offset=note.params["offset"]) from None
+        raise
+    if note is not None:
+        nb.notes.insert(0, note)
+    return nb
+
+
+# lone surrogates (`"\ud800"` in the JSON) cannot be written as UTF-8: they become U+FFFD
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """The text with every lone surrogate replaced by U+FFFD (output must be valid UTF-8)."""
+    return _LONE.sub("\ufffd", text) if _LONE.search(text) else text
+
+
+def _scrub_tree(value: Any) -> Any:
+    """Every string in a parsed JSON value, scrubbed (iteratively: the value may be deep)."""
+    if isinstance(value, str):
+        return scrub(value)
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            if isinstance(v, str):
+                node[k] = scrub(v)
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+            if isinstance(node, dict) and isinstance(k, str) and _LONE.search(k):
+                node[scrub(k)] = node.pop(k)
+    return root[0]
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    return value if type(value) is int else default
 
 
 def loads(text: str, path: str = "<string>") -> Notebook:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise NotebookReadError("empty file")
+        raise NotebookReadError("empty")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookReadError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise NotebookReadError("invalid_json", line=exc.lineno, column=exc.colno, reason=exc.msg,
+                                json_reason=exc.msg) from None
+    except (RecursionError, MemoryError):
+        raise NotebookReadError("json_too_deep") from None
     if not isinstance(raw, dict):
-        raise NotebookReadError(f"the JSON is a {type(raw).__name__}, not a notebook object")
+        raise NotebookReadError("not_object", json_type=type(raw).__name__, type=type(raw).__name__)
     if "cells" not in raw and "worksheets" not in raw:
-        raise NotebookReadError("JSON without 'cells': not a Jupyter notebook")
-    major = raw.get("nbformat")
-    if not isinstance(major, int):
-        # Hand-made notebooks sometimes omit it; treat as the current format.
-        raw["nbformat"], raw["nbformat_minor"] = 4, raw.get("nbformat_minor", 4)
-        major = 4
-    if major < 3 or major > 4:
-        raise NotebookReadError(f"unsupported nbformat {major} (nbreview reads 3 and 4.x)")
-
-    import nbformat  # lazy: ~0.1 s
-
-    try:
-        if major == 3:
-            import logging
-
-            logging.getLogger("nbformat").setLevel(logging.CRITICAL)  # no validation chatter on stderr
-            node = nbformat.reads(text, as_version=4)  # rejoins v3's line lists, then upgrades
-        else:
-            node = nbformat.from_dict(raw)
-    except Exception as exc:  # nbformat raises a variety of errors on odd input
-        raise NotebookReadError(f"nbformat could not read it: {exc}") from None
-
-    cells_raw = node.get("cells")
-    if not isinstance(cells_raw, list):
-        raise NotebookReadError("'cells' is not a list")
-    has_ids = major == 4 and isinstance(raw.get("cells"), list) and any(
-        isinstance(c, dict) and "id" in c for c in raw["cells"])
+        raise NotebookReadError("no_cells")
+    if _SURROGATE_ESCAPE.search(text):
+        raw = _scrub_tree(raw)
+    major = _int(raw.get("nbformat"))
+    if major is None:  # hand-made notebooks sometimes omit it (or write "4")
+        major = 3 if "worksheets" in raw and "cells" not in raw else 4
+    if major not in (3, 4):
+        raise NotebookReadError("unsupported_nbformat", version=str(raw.get("nbformat"))[:20])
+    notes: list[NotebookError] = []
+    if major == 3:
+        cells_raw, meta = _upgrade_v3(text)
+        has_ids = False
+    else:
+        cells_raw = raw.get("cells")
+        if not isinstance(cells_raw, list):
+            raise NotebookReadError("cells_not_list")
+        meta = raw.get("metadata")
+        has_ids = any(isinstance(c, dict) and "id" in c for c in cells_raw)
     cells: list[Cell] = []
     for i, c in enumerate(cells_raw):
         if not isinstance(c, dict):
-            raise NotebookReadError(f"cell {i} is not an object")
+            notes.append(NotebookError.of("cell_not_object", i, None, "note"))
+            cells.append(Cell(index=i, cell_type="raw", source=""))
+            continue
         ctype = c.get("cell_type", "code")
-        src = _join(c.get("source", ""))
-        ec = c.get("execution_count")
-        outs = c.get("outputs") or []
+        outs = c.get("outputs")
+        cid = c.get("id")
         cells.append(
             Cell(
                 index=i,
                 cell_type=ctype if isinstance(ctype, str) else "code",
-                source=src,
-                execution_count=ec if isinstance(ec, int) else None,
+                source=_join(c.get("source", "")),
+                execution_count=_int(c.get("execution_count")),
                 # nbformat invents ids when upgrading; only ids stored in the file are real
-                cell_id=c.get("id") if has_ids and isinstance(c.get("id"), str) else None,
-                has_outputs=bool(outs),
+                cell_id=cid if has_ids and isinstance(cid, str) else None,
+                has_outputs=bool(outs) and isinstance(outs, list),
                 outputs=outs if isinstance(outs, list) else [],
             )
         )
     lang = None
     kernel = None
-    meta = node.get("metadata") or {}
     if isinstance(meta, dict):
-        info = meta.get("language_info") or {}
-        if isinstance(info, dict):
-            lang = info.get("name")
-        spec = meta.get("kernelspec") or {}
-        if isinstance(spec, dict) and isinstance(spec.get("display_name"), str):
-            kernel = spec["display_name"]
-        if lang is None and isinstance(spec, dict) and isinstance(spec.get("language"), str):
-            lang = spec["language"]
+        info = meta.get("language_info")
+        if isinstance(info, dict) and isinstance(info.get("name"), str):
+            lang = info["name"]
+        spec = meta.get("kernelspec")
+        if isinstance(spec, dict):
+            if isinstance(spec.get("display_name"), str):
+                kernel = spec["display_name"]
+            if lang is None and isinstance(spec.get("language"), str):
+                lang = spec["language"]
     return Notebook(
         path=path,
         cells=cells,
-        nbformat=int(node.get("nbformat", 4)),
-        nbformat_minor=int(node.get("nbformat_minor", 0) or 0),
+        nbformat=major,
+        nbformat_minor=_int(raw.get("nbformat_minor"), 0) or 0,
         language=lang,
         kernel=kernel,
         raw_text=text,
+        notes=notes,
     )
 
 
+def _upgrade_v3(text: str) -> tuple[list, Any]:
+    """Cells and metadata of a format-3 notebook, upgraded to format 4 by nbformat."""
+    import logging
+
+    import nbformat  # lazy: only old notebooks pay for it
+
+    logging.getLogger("nbformat").setLevel(logging.CRITICAL)  # no validation chatter on stderr
+    try:
+        node = nbformat.reads(text, as_version=4)  # rejoins v3's line lists, then upgrades
+    except RecursionError:
+        raise NotebookReadError("json_too_deep") from None
+    except Exception as exc:  # nbformat raises a variety of errors on odd input
+        raise NotebookReadError("nbformat_failed", reason=str(exc)[:200] or type(exc).__name__) from None
+    cells = node.get("cells")
+    if not isinstance(cells, list):
+        raise NotebookReadError("cells_not_list")
+    return cells, node.get("metadata")
+
+
 # --- physical positions -------------------------------------------------------------
-# A small position-keeping JSON scanner: json.loads keeps no positions, and we need, for
-# every cell, the file line of each of its source lines.
+# json.loads keeps no positions, and we need, for every cell, the file line of each of its
+# source lines. The scanner below walks the stored text with the json module's own C scanner:
+# it looks only at the keys on the way to the sources and skips every other value whole.
 
-_TOKEN = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|\s+',
-)
+_WS = re.compile(r"[ \t\n\r]*")
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+_scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
-class _Scanner:
+class _Lines:
+    """Line of a text offset, for offsets asked in increasing order (CR, LF and CRLF end a line)."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
         self.line = 1
 
-    def next(self) -> tuple[str, int]:
-        text = self.text
+    def at(self, pos: int) -> int:
+        t = self.text
+        if pos > self.pos:
+            self.line += t.count("\n", self.pos, pos) + t.count("\r", self.pos, pos) - t.count("\r\n", self.pos, pos)
+            self.pos = pos
+        return self.line
+
+
+class _Walker:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+
+    def ws(self) -> str:
+        self.i = _WS.match(self.text, self.i).end()  # type: ignore[union-attr]
+        return self.text[self.i:self.i + 1]
+
+    def skip(self) -> None:
+        try:
+            _, self.i = _scan_once(self.text, self.i)
+        except StopIteration:
+            raise ValueError("bad value") from None
+
+    def string(self) -> str:
+        s, self.i = _scanstring(self.text, self.i + 1)
+        return s
+
+    def members(self):
+        """Yield each key of the object at the cursor, the cursor on its value; skip what is not read."""
+        if self.ws() != "{":
+            raise ValueError("expected an object")
+        self.i += 1
+        if self.ws() == "}":
+            self.i += 1
+            return
         while True:
-            m = _TOKEN.match(text, self.pos)
-            if not m:
-                raise ValueError("bad token")
-            tok = m.group(0)
-            start_line = self.line
-            self.line += tok.count("\n")
-            self.pos = m.end()
-            if not tok[0].isspace():
-                return tok, start_line
+            if self.ws() != '"':
+                raise ValueError("expected a key")
+            key = self.string()
+            if self.ws() != ":":
+                raise ValueError("expected :")
+            self.i += 1
+            self.ws()
+            start = self.i
+            yield key
+            if self.i == start:
+                self.skip()
+            c = self.ws()
+            self.i += 1
+            if c == "}":
+                return
+            if c != ",":
+                raise ValueError("expected , or }")
 
-    def value(self):
-        """Parse one value. Strings come back as (decoded, line); containers as lists/dicts of those."""
-        tok, line = self.next()
-        if tok == "{":
-            out = {}
-            tok, line2 = self.next()
-            if tok == "}":
-                return out, line
-            while True:
-                key = json.loads(tok)
-                colon, _ = self.next()
-                if colon != ":":
-                    raise ValueError("expected :")
-                out[key] = self.value()
-                tok, _ = self.next()
-                if tok == "}":
-                    return out, line
-                tok, _ = self.next()
-        if tok == "[":
-            items = []
-            # peek for empty list
-            save = (self.pos, self.line)
-            tok2, _ = self.next()
-            if tok2 == "]":
-                return items, line
-            self.pos, self.line = save
-            while True:
-                items.append(self.value())
-                tok, _ = self.next()
-                if tok == "]":
-                    return items, line
-        if tok.startswith('"'):
-            return json.loads(tok), line
-        return None, line
+    def items(self):
+        """Yield before each item of the array at the cursor; skip what is not read."""
+        if self.ws() != "[":
+            raise ValueError("expected an array")
+        self.i += 1
+        if self.ws() == "]":
+            self.i += 1
+            return
+        while True:
+            self.ws()
+            start = self.i
+            yield
+            if self.i == start:
+                self.skip()
+            c = self.ws()
+            self.i += 1
+            if c == "]":
+                return
+            if c != ",":
+                raise ValueError("expected , or ]")
 
 
-def source_positions(text: str, major: int) -> list[list[int]]:
-    """For each cell (in nbformat-4 order), the file line of each of its source lines."""
-    try:
-        doc, _ = _Scanner(text).value()
-    except (ValueError, RecursionError, json.JSONDecodeError):
-        return []
-    if not isinstance(doc, dict):
-        return []
-    raw_cells = []
-    if "cells" in doc:
-        raw_cells = doc["cells"][0] if isinstance(doc["cells"][0], list) else []
-    elif "worksheets" in doc and isinstance(doc["worksheets"][0], list):
-        for ws, _ in doc["worksheets"][0]:
-            if isinstance(ws, dict) and "cells" in ws and isinstance(ws["cells"][0], list):
-                raw_cells.extend(ws["cells"][0])
-    out: list[list[int]] = []
-    for cell, _ in raw_cells:
-        if not isinstance(cell, dict):
-            out.append([])
+def _cell_lines(w: _Walker, lines: _Lines, keys: tuple[str, ...]) -> list[int]:
+    """Positions of one cell object's source lines (one of `keys` holds the source)."""
+    out: list[int] = []
+    if w.ws() != "{":
+        w.skip()
+        return out
+    for k in w.members():
+        if k not in keys:
             continue
-        key = "source" if "source" in cell else "input"
-        src = cell.get(key)
-        if src is None:
-            out.append([])
-            continue
-        value, line = src
-        lines: list[int] = []
-        if isinstance(value, list):
+        c = w.ws()
+        if c == '"':
+            line = lines.at(w.i)
+            value = w.string()
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+            out = [line] * (value.count("\n") + 1)
+        elif c == "[":
             at_line_start = True
-            for part, pline in value:
-                if not isinstance(part, str) or not part:
+            for _ in w.items():
+                if w.ws() != '"':
+                    continue
+                pline = lines.at(w.i)
+                part = w.string()
+                if not part:
                     continue
                 part = part.replace("\r\n", "\n").replace("\r", "\n")
                 if at_line_start:
-                    lines.append(pline)
+                    out.append(pline)
                 # a newline inside a part opens the next source line on the same file line;
                 # a trailing one leaves it to the next part
-                lines.extend([pline] * part[:-1].count("\n"))
+                out.extend([pline] * part[:-1].count("\n"))
                 at_line_start = part.endswith("\n")
-            if not lines:
-                lines.append(line)
-        elif isinstance(value, str):
-            n = value.replace("\r\n", "\n").count("\n") + 1
-            lines = [line] * n
-        out.append(lines)
+            if not out:
+                out.append(lines.at(w.i))
     return out
 
+
+def cell_offsets(text: str) -> list[tuple[int, tuple[str, ...]]]:
+    """Where each cell object starts in the stored text (nbformat-4 order), and its source keys.
+    Every cell is skipped whole by the C scanner; a cell's lines are read only when asked for."""
+    w = _Walker(text)
+    out: list[tuple[int, tuple[str, ...]]] = []
+
+    def cells(keys: tuple[str, ...]) -> None:
+        if w.ws() != "[":
+            return
+        for _ in w.items():
+            out.append((w.i, keys))
+
+    try:
+        for key in w.members():
+            if key == "cells":
+                cells(("source",))
+            elif key == "worksheets" and w.ws() == "[":
+                for _ in w.items():
+                    if w.ws() != "{":
+                        continue
+                    for wkey in w.members():
+                        if wkey == "cells":
+                            cells(("source", "input"))
+    except (ValueError, IndexError, RecursionError):
+        pass
+    return out
+
+
+def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",)) -> list[int]:
+    """The file line of each source line of the cell object at `offset`."""
+    w = _Walker(text)
+    w.i = offset
+    lines = _Lines(text)
+    try:
+        lines.at(offset)
+        return _cell_lines(w, lines, keys)
+    except (ValueError, IndexError, RecursionError):
+        return []
+
+
+def source_positions(text: str, major: int = 4) -> list[list[int]]:
+    """For each cell (in nbformat-4 order), the file line of each of its source lines."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return [cell_source_lines(text, offset, keys) for offset, keys in cell_offsets(text)]

@@ -78,36 +78,31 @@ class Program:
 
 def build(nb: Notebook) -> Program:
     prog = Program(nb)
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        m = mask(cell.source)
-        tree = None
-        if m.skipped is None:
-            tree = _parse(m.source, cell, prog)
-        prog.cells.append(CodeCell(cell, m, tree))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in student code
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            m = mask(cell.source)
+            tree = None
+            if m.skipped is None:
+                tree = _parse(m.source, cell, prog)
+            prog.cells.append(CodeCell(cell, m, tree))
     return prog
 
 
 def _parse(source: str, cell: Cell, prog: Program) -> ast.Module | None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in student code
-            return ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as exc:
-        what = exc.msg or "syntax error"
-        hint = ""
-        line = (exc.text or "").strip()
-        if line.startswith("print ") and not line.startswith("print("):
-            hint = " (Python 2 print statement)"
-        prog.errors.append(
-            NotebookError(
-                message=f"cell does not parse as Python 3, skipped: {what}{hint} (line {exc.lineno})",
-                cell=cell.index,
-                line=exc.lineno,
-                kind="note",
-            )
-        )
+        from .messages import syntax_params
+
+        params = syntax_params(exc)
+        prog.errors.append(NotebookError.of("syntax", cell.index, params["line"], "note", **params))
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
-        prog.errors.append(NotebookError(f"cell could not be parsed, skipped: {exc}", cell.index, kind="note"))
+        reason = "null" if "null" in str(exc) else "nested" if isinstance(exc, RecursionError) or "nest" in str(exc) \
+            else "memory" if isinstance(exc, MemoryError) else "other"
+        prog.errors.append(NotebookError.of("cell_unparseable", cell.index, None, "note", cell_reason=reason,
+                                            reason=str(exc) or type(exc).__name__))
     return None
+

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,14 +16,8 @@ def wanted(fmt: str, total: int, stream=None) -> bool:
 
 
 @contextmanager
-def batch_progress(paths: Sequence[Path], fmt: str) -> Iterator[Callable[[Path], None] | None]:
-    """Yields a per-notebook callback for engine.review_paths, or None when no bar is wanted."""
-    from .engine import discover
-
-    if fmt in MACHINE_FORMATS or not sys.stderr.isatty():
-        yield None
-        return
-    total = sum(1 for _p, err in discover(paths) if err is None)
+def batch_progress(total: int, fmt: str) -> Iterator[Callable[[Path], None] | None]:
+    """Yields a per-notebook callback for a batch of `total` notebooks, or None when no bar is wanted."""
     if not wanted(fmt, total):
         yield None
         return
@@ -31,11 +25,13 @@ def batch_progress(paths: Sequence[Path], fmt: str) -> Iterator[Callable[[Path],
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-               TextColumn("[dim]{task.fields[name]}", markup=True))
+               TextColumn("{task.fields[name]}", markup=False))
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("nbreview", total=total, name="")
 
         def step(path: Path) -> None:
-            bar.update(task, advance=1, name=Path(path).name[:40].replace("[", "\\["))
+            from .render import visible_controls
+
+            bar.update(task, advance=1, name=visible_controls(Path(path).name[:40]))
 
         yield step

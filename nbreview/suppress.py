@@ -24,6 +24,7 @@ from .model import CellView, NotebookError, NotebookReport
 
 MARKER = "nbreview:"
 _COMMENT = re.compile(r"#\s*nbreview:\s*ignore\b(?:\s*\[(?P<slugs>[^\]]*)\])?", re.IGNORECASE)
+_UNTERMINATED = re.compile(r"\s*\[[^\]]*$")
 
 
 @dataclass
@@ -32,10 +33,11 @@ class Suppression:
     line: int  # 1-based within the cell
     slugs: frozenset[str] | None  # None: every rule (bare `ignore`)
     whole_cell: bool = False
+    unterminated: bool = False  # `# nbreview: ignore[slug` without `]`: suppresses nothing
     used: set[str] = field(default_factory=set)
 
     def covers(self, rule: str, cell: int, first: int, last: int) -> bool:
-        if cell != self.cell or (self.slugs is not None and rule not in self.slugs):
+        if self.unterminated or cell != self.cell or (self.slugs is not None and rule not in self.slugs):
             return False
         return self.whole_cell or first <= self.line <= last
 
@@ -79,6 +81,9 @@ def find(cells: list[CellView]) -> list[Suppression]:
             if not m:
                 continue
             raw = m.group("slugs")
+            if raw is None and _UNTERMINATED.match(comment, m.end()):
+                out.append(Suppression(cell.index, line, frozenset(), unterminated=True))
+                continue
             slugs = None if raw is None else frozenset(s.strip() for s in raw.split(",") if s.strip())
             comment_only = lines[line - 1].strip().startswith("#") if line <= len(lines) else False
             whole = line == first and comment_only and slugs is not None
@@ -102,20 +107,19 @@ def apply(report: NotebookReport, known: set[str], enabled: Callable[[str], bool
     report.findings = kept
     for s in sups:
         where = "cell" if s.whole_cell else "line"
+        if s.unterminated:
+            report.errors.append(NotebookError.of("suppress_unterminated", s.cell, s.line, "note"))
+            continue
         if s.slugs is None:
             if not s.used:
-                report.errors.append(NotebookError(
-                    "unused suppression `# nbreview: ignore`: no finding on this line", s.cell, s.line, kind="note"))
+                report.errors.append(NotebookError.of("suppress_unused_bare", s.cell, s.line, "note"))
             continue
         if not s.slugs:
-            report.errors.append(NotebookError(
-                "empty suppression `# nbreview: ignore[]`: name the rules to ignore", s.cell, s.line, kind="note"))
+            report.errors.append(NotebookError.of("suppress_empty", s.cell, s.line, "note"))
         for slug in sorted(s.slugs):
             if slug not in known:
-                report.errors.append(NotebookError(
-                    f"unknown rule {slug!r} in a suppression comment (see `nbreview rules`)",
-                    s.cell, s.line, kind="note"))
+                report.errors.append(NotebookError.of("suppress_unknown", s.cell, s.line, "note", slug=slug[:80]))
             elif slug not in s.used and enabled(slug):
-                report.errors.append(NotebookError(
-                    f"unused suppression of {slug!r}: no such finding on this {where}", s.cell, s.line, kind="note"))
+                report.errors.append(NotebookError.of("suppress_unused", s.cell, s.line, "note", slug=slug,
+                                                      where=where))
     return sups

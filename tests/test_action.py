@@ -236,8 +236,10 @@ def test_pull_request_changed_notebooks_and_comment(tmp_path, workspace):
     assert "subs/a;b$(touch pwned).ipynb" in review and "old.ipynb" not in review
     assert runner.outputs["review"]["findings"] == "1"
     calls = [ln for ln in runner.log.read_text().splitlines() if ln.startswith("gh")]
-    assert calls[0].startswith("gh [api] [--paginate] [repos/course/submissions/issues/7/comments]")
-    assert calls[1].startswith("gh [api] [--method] [PATCH] [repos/course/submissions/issues/comments/4242]")
+    assert calls[0].startswith("gh [api] [user]")  # whose comments are ours
+    assert calls[1].startswith("gh [api] [--paginate] [repos/course/submissions/issues/7/comments]")
+    assert "select(.user.login == env.NBREVIEW_AUTHOR and" in calls[1]  # the marker alone is not enough
+    assert calls[2].startswith("gh [api] [--method] [PATCH] [repos/course/submissions/issues/comments/4242]")
     body = json.loads((tmp_path / "comment.json").read_text())["body"]
     assert body.startswith("<!-- nbreview-review -->\n")
     assert "a;b$(touch pwned).ipynb" in body
@@ -271,3 +273,42 @@ def test_whole_repository_outside_a_pull_request(tmp_path, workspace):
         assert len(list(html_dir.rglob("*.html"))) >= 2  # a report per notebook (+ an index)
         assert runner.condition(next(s["if"] for s in runner.action["runs"]["steps"]
                                      if s.get("uses", "").startswith("actions/upload-artifact")))
+
+
+def test_course_config_cannot_be_overridden_by_the_submission(tmp_path, workspace):
+    from nbreview import catalog as cat
+
+    make_notebook([CKPT + "  # nbreview: ignore[checkpoint-save-best-only]"], workspace / "a.ipynb")
+    every = ", ".join(f'"{slug}"' for slug in sorted(cat.catalog()))
+    (workspace / "nbreview.toml").write_text(f'ignore = [{every}]\nfail-on = "never"\n')
+    (workspace / "pyproject.toml").write_text(f'[tool.nbreview]\nignore = [{every}]\n')
+    # the student's own files silence everything...
+    (tmp_path / "own").mkdir()
+    assert Runner(tmp_path / "own", workspace, {}).run() == 0
+    # ...the course's configuration (inline, or a file outside the submission) does not let them
+    course = tmp_path / "course.toml"
+    course.write_text('fail-on = "warning"\n')
+    for inputs in ({"config-toml": 'fail-on = "warning"', "suppressions": "false"},
+                   {"config": str(course), "suppressions": "false"}):
+        where = tmp_path / ("file" if "config" in inputs else "inline")
+        where.mkdir()
+        runner = Runner(where, workspace, inputs)
+        assert runner.run() == 1, [(n, p.stdout, p.stderr) for n, p in runner.results]
+        assert runner.outputs["review"]["findings"] == "1"
+
+
+def test_a_crash_is_reported_as_a_crash_not_as_no_findings(tmp_path, workspace):
+    make_notebook([CLEAN], workspace / "a.ipynb")
+    runner = Runner(tmp_path, workspace, {"fail-on": "never"})
+    crash = runner.bin / "crashing-nbreview"
+    crash.write_text("#!/bin/bash\necho 'Traceback (most recent call last):' >&2\nexit 1\n")
+    crash.chmod(0o755)
+    py3 = (runner.bin / "python3").read_text()
+    (runner.bin / "python3").write_text(py3.replace(str(Path(sys.executable).parent / "nbreview"), str(crash)))
+    rc = runner.run()
+    assert rc == 2, [(n, p.stdout, p.stderr) for n, p in runner.results]
+    assert runner.outputs["review"]["findings"] == ""
+    assert runner.outputs["review"]["exit-code"] == "2"
+    final = runner.results[-1][1].stdout
+    assert "crashed" in final and "findings at or above" not in final
+    assert "crashed or could not run" in runner.summary.read_text()

@@ -59,7 +59,8 @@ def test_folder_batch_with_bad_files(tmp_path):
     assert len(paths) == 3 and not any("checkpoint" in p for p in paths)
     broken = next(nb for nb in doc["notebooks"] if nb["path"].endswith("broken.ipynb"))
     assert broken["findings"] == [] and broken["errors"][0]["cell"] is None
-    assert "invalid JSON" in broken["errors"][0]["message"]
+    assert broken["errors"][0]["code"] == "invalid_json"
+    assert "ошибка JSON в строке 1" in broken["errors"][0]["message"]  # in the review's language
     assert doc["summary"]["errors"] == 1
 
 

@@ -72,12 +72,13 @@ def test_source_split_across_list_items_irregularly(tmp_path):
     "content,reason",
     [
         (b'{"nbformat": 4, "cells": [', "invalid JSON"),
+        (b"GIF89a\x00\x01\x81\x82", "binary"),
+        ("Привет, это не ноутбук".encode("cp1251"), "not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"[1, 2, 3]", "list"),
-        ('{"cells": [], "nbformat": 4, "nbformat_minor": 4, "metadata": {"t": "Привет"}}'.encode("cp1251"), "UTF-8"),
         (b"", "empty"),
         (b'{"hello": "world"}', "not a Jupyter notebook"),
-        (b'{"nbformat": 9, "cells": []}', "unsupported nbformat"),
+        (b'{"nbformat": 9, "cells": []}', "unsupported notebook format version 9"),
         (b'{"nbformat": 4, "nbformat_minor": 4, "cells": "nope", "metadata": {}}', "'cells' is not a list"),
     ],
 )

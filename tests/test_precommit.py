@@ -27,7 +27,7 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "comm
 def test_hook_definition():
     yaml = pytest.importorskip("yaml")
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "nbreview" and hook["entry"] == "nbreview check"
+    assert hook["id"] == "nbreview" and hook["entry"] == "nbreview check --pre-commit"
     assert hook["types"] == ["jupyter"] and hook["language"] == "python"
 
 

@@ -93,6 +93,7 @@ def test_json_stays_v1_with_notes_in_errors(tmp_path):
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     [entry] = doc["notebooks"][0]["errors"]
-    assert set(entry) == {"cell", "line", "message"}
+    assert set(entry) == {"cell", "line", "message", "code"}  # `code` (the message id) is an addition to v1
+    assert entry["code"] == "suppress_unused"
     assert entry["cell"] == 1 and entry["line"] == 1 and "unused suppression" in entry["message"]
     assert doc["summary"]["errors"] == 0  # a note is not an unreadable notebook

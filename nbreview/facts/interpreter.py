@@ -15,7 +15,7 @@ import operator
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from . import apis
+from . import apis, limits
 from .models import is_network_class
 from .values import (
     UNKNOWN,
@@ -115,6 +115,8 @@ class Interpreter:
         self._depth = 0
         self._runs = 0
         self._active: list[Func] = []
+        self.budget = limits.Budget()
+        self.stopped_in: int | None = None  # the cell where the budget ran out (see limits.py)
 
     # --- driver ---------------------------------------------------------------------
     def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
@@ -124,6 +126,14 @@ class Interpreter:
         The binding in force is the one made last in kernel time: a cell run earlier than a
         binding it would overwrite (run out of order, or not run at all) sees its own bindings
         while it runs, but does not replace the newer ones for the cells after it."""
+        if self.stopped_in is not None:
+            return
+        try:
+            self._run_cell(cell, tree, count)
+        except limits.BudgetExceeded:
+            self.stopped_in = cell
+
+    def _run_cell(self, cell: int, tree: ast.Module, count: int | None) -> None:
         ctx = _Ctx(cell)
         if count is None or count >= self._newest:
             before = dict(self.globals.vars)
@@ -145,9 +155,15 @@ class Interpreter:
 
     def finish(self) -> None:
         """Evaluate, once, the notebook functions nothing called, with unknown arguments."""
+        if self.stopped_in is not None:
+            return
         for func in list(self.funcs):
             if func.evaluated == 0 and isinstance(func.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.call_func(func, [], {}, _Ctx(func.cell, uncalled=True), uncalled=True)
+                try:
+                    self.call_func(func, [], {}, _Ctx(func.cell, uncalled=True), uncalled=True)
+                except limits.BudgetExceeded:
+                    self.stopped_in = func.cell
+                    return
 
     # --- statements -----------------------------------------------------------------
     def exec_block(self, body: Iterable[ast.stmt], frame: Frame, ctx: _Ctx) -> None:
@@ -179,7 +195,10 @@ class Interpreter:
             if isinstance(s.target, ast.Name):
                 frame.bind(s.target.id, value)
             elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq):
-                current.items.extend(right.items)
+                if limits.seq_ok(len(current.items), len(right.items)):
+                    current.items.extend(right.items)
+                else:
+                    current.complete = False
         elif isinstance(s, (ast.Import, ast.ImportFrom)):
             self.exec_import(s, frame, ctx)
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -374,6 +393,7 @@ class Interpreter:
     def eval(self, e: ast.expr | None, frame: Frame, ctx: _Ctx) -> Value:
         if e is None:
             return Const(None)
+        self.budget.step()
         method = getattr(self, "eval_" + e.__class__.__name__, None)
         if method is None:
             for child in ast.iter_child_nodes(e):
@@ -435,7 +455,7 @@ class Interpreter:
         for elt in elts:
             if isinstance(elt, ast.Starred):
                 v = self.eval(elt.value, frame, ctx)
-                if isinstance(v, Seq):
+                if isinstance(v, Seq) and limits.seq_ok(len(items), len(v.items)):
                     items.extend(v.items)
                     complete = complete and v.complete
                 else:
@@ -473,10 +493,13 @@ class Interpreter:
                 parts.append(str(v.value))
             else:
                 inner = self.eval(v.value, frame, ctx) if isinstance(v, ast.FormattedValue) else UNKNOWN
-                if isinstance(inner, Const) and getattr(v, "format_spec", None) is None and v.conversion == -1:
+                if isinstance(inner, Const) and getattr(v, "format_spec", None) is None and v.conversion == -1 \
+                        and limits.str_ok(inner.value):
                     parts.append(str(inner.value))
                 else:
                     return Unknown("f-string")
+        if sum(map(len, parts)) > limits.MAX_LEN:
+            return Unknown("f-string")
         return Const("".join(parts), ctx.site(e))
 
     def eval_BinOp(self, e: ast.BinOp, frame: Frame, ctx: _Ctx) -> Value:
@@ -495,10 +518,15 @@ class Interpreter:
                     return UNKNOWN
                 if name == "mod" and isinstance(left.value, str):
                     return Unknown("string formatting")
-                return Const(fn(left.value, right.value), site)
+                if not limits.binop_ok(name, left.value, right.value):
+                    return Unknown("too large")
+                value = fn(left.value, right.value)
+                return Const(value, site) if limits.fits(value) else Unknown("too large")
             except Exception:
                 return UNKNOWN
         if name == "add" and isinstance(left, Seq) and isinstance(right, Seq):
+            if not limits.seq_ok(len(left.items), len(right.items)):
+                return Seq(left.items[:limits.MAX_ITEMS], left.kind, False, site)
             return Seq(left.items + right.items, left.kind, left.complete and right.complete, site)
         if name == "add" and isinstance(left, Const) and isinstance(left.value, str):
             return Unknown("string")
@@ -545,7 +573,7 @@ class Interpreter:
             ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
             fn = ops.get(type(e.ops[0]))
-            if fn is not None:
+            if fn is not None and limits.str_ok(left.value) and limits.str_ok(rights[0].value):
                 try:
                     return Const(bool(fn(left.value, rights[0].value)), ctx.site(e))
                 except Exception:
@@ -840,7 +868,7 @@ class Interpreter:
         if q in ("builtins.int", "builtins.float", "builtins.str", "builtins.bool", "builtins.round",
                  "builtins.abs", "builtins.min", "builtins.max") and positional and all(
             isinstance(p, Const) for p in positional
-        ) and not keywords:
+        ) and not keywords and all(limits.str_ok(p.value) for p in positional):  # type: ignore[union-attr]
             try:
                 fn = getattr(builtins, q.split(".")[1])
                 return Const(fn(*[p.value for p in positional]), site)  # type: ignore[union-attr]
@@ -867,7 +895,7 @@ class Interpreter:
                 receiver.items.append(positional[0])
                 return Const(None, site)
             if method in ("extend",) and positional:
-                if isinstance(positional[0], Seq):
+                if isinstance(positional[0], Seq) and limits.seq_ok(len(receiver.items), len(positional[0].items)):
                     receiver.items.extend(positional[0].items)
                     receiver.complete = receiver.complete and positional[0].complete
                 else:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .. import catalog as cat
 from ..mentor import autofix_note
-from ..model import SEVERITY_RANK, Finding, NotebookReport, RunReport
+from ..model import SEVERITY_RANK, Finding, NotebookReport, NotebookSummary, RunReport
 from ..plural import count
-from . import RenderContext
+from . import RenderContext, Sink, render_with
 
 COMMAND = {"error": "error", "warning": "warning", "advice": "notice"}
 GITHUB_LIMIT = 10  # annotations of each type shown per step
@@ -49,13 +49,21 @@ def command(kind: str, message: str, **props: object) -> str:
 
 
 def display_path(path: str) -> str:
-    """The path as GitHub wants it: relative to the workspace (cwd), with forward slashes."""
+    """The path as GitHub wants it: relative to the workspace (cwd), with forward slashes
+    (control characters are escaped by `command`; bytes that are not UTF-8 become U+FFFD)."""
+    from ..notebook import scrub
+
+    return scrub(workspace_path(path))
+
+
+def workspace_path(path: str) -> str:
+    """The path relative to the workspace (cwd) when it is inside it, with forward slashes."""
     p = Path(path)
     if p.is_absolute():
-        base = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
         try:
+            base = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
             p = p.resolve().relative_to(base)
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # elsewhere; a loop of symbolic links
             pass
     return p.as_posix()
 
@@ -81,33 +89,52 @@ def _raw_offset(token: str, decoded_index: int) -> int:
     return i
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as SARIF counts lines (and notebook.source_positions)
+
+
 class StoredFiles:
-    """Reads each annotated notebook once, to turn a cell column into a column of the file."""
+    """Reads each annotated notebook once, to turn a cell column into a column of the file.
+
+    Only the last file is kept: a batch renders its notebooks one after the other."""
 
     def __init__(self) -> None:
-        self._lines: dict[str, list[str] | None] = {}
-        self._positions: dict[str, list[list[int]]] = {}
+        self._path: str | None = None
+        self._text: str | None = None
+        self._lines: list[str] | None = None
+        self._positions: list[list[int]] | None = None
+
+    def _load(self, path: str) -> None:
+        if path == self._path:
+            return
+        from ..notebook import NotebookReadError, read_bytes
+
+        self._path, self._lines, self._positions = path, None, None
+        try:
+            text = read_bytes(path).decode("utf-8", "replace")
+            self._text = text[1:] if text.startswith("\ufeff") else text
+        except NotebookReadError:
+            self._text = None
 
     def file_line(self, path: str, cell: int, line: int | None) -> int | None:
         """Physical line of a cell's source line (for notes, which carry no Location)."""
-        if path not in self._positions:
+        self._load(path)
+        if self._text is None:
+            return None
+        if self._positions is None:
             from ..notebook import source_positions
 
-            lines = self.lines(path)
-            self._positions[path] = source_positions("\n".join(lines), 4) if lines is not None else []
-        positions = self._positions[path]
+            self._positions = source_positions(self._text)
+        positions = self._positions
         if not 0 <= cell < len(positions) or not positions[cell]:
             return None
         at = positions[cell]
         return at[min(max(line or 1, 1), len(at)) - 1]
 
     def lines(self, path: str) -> list[str] | None:
-        if path not in self._lines:
-            try:
-                self._lines[path] = Path(path).read_text(encoding="utf-8-sig").split("\n")
-            except (OSError, UnicodeDecodeError):
-                self._lines[path] = None
-        return self._lines[path]
+        self._load(path)
+        if self._lines is None and self._text is not None:
+            self._lines = _LINE_BREAK.split(self._text)
+        return self._lines
 
     def column(self, nb: NotebookReport, f: Finding) -> int | None:
         """1-based column in the stored file of the finding's code, or None if it cannot be told."""
@@ -147,44 +174,65 @@ def cell_name(index: int, execution_count: int | None, lang: str) -> str:
     return f"{LABELS[lang]['cell']} {index + 1}, {prompt}"
 
 
-def render(run: RunReport, ctx: RenderContext) -> str:
+def piece(nb: NotebookReport, ctx: RenderContext, index: int) -> list[tuple[tuple, str, str]]:
+    """The annotations of one notebook: (order, type, command line); the Sink sorts them all."""
     lang = ctx.lang if ctx.lang in LABELS else "en"
     L = LABELS[lang]
     rules = cat.catalog()
     stored = StoredFiles()
-    items: list[tuple[tuple, str, str]] = []  # (order, type, command line)
-    for nb in run.notebooks:
-        path = display_path(nb.path)
-        for e in nb.errors:
-            if e.cell is None:
-                items.append(((-1, 0, path), "error",
-                              command("error", f"{L['unreadable']}: {e.message}", file=path, title="nbreview")))
-            else:
-                msg = f"{cell_name(e.cell, None, lang)}: {e.message}"
-                items.append(((9, 0, path, e.cell, e.line or 0), "notice",
-                              command("notice", msg, file=path, line=stored.file_line(nb.path, e.cell, e.line),
-                                      title=f"nbreview {L['note']}")))
-        for f in nb.findings:
-            info = rules.get(f.rule)
-            title = f"{f.code} {f.rule}" + (f": {info.text(info.title, lang)}" if info else "")
-            loc = f.location
-            where = f"{cell_name(loc.cell, loc.execution_count, lang)}, {L['line']} {loc.line}"
-            kind = COMMAND.get(f.severity, "notice")
-            fixable = f" {autofix_note([f], lang)}" if f.fix is not None else ""
-            line = command(kind, f"{where}: {f.message(lang)}{fixable}", file=path, line=loc.file_line,
-                           col=stored.column(nb, f) if loc.file_line else None, title=title)
-            items.append(((*importance(f, rules), path, loc.cell, loc.line, loc.column), kind, line))
-    items.sort(key=lambda it: it[0])
-    out = [line for _, _, line in items]
-    out.append(summary(run, items, lang))
-    return "\n".join(out) + "\n"
+    items: list[tuple[tuple, str, str]] = []
+    path = display_path(nb.path)
+    for e in nb.errors:
+        if e.cell is None and e.kind == "error":
+            items.append(((-1, 0, path), "error",
+                          command("error", f"{L['unreadable']}: {e.text(lang)}", file=path, title="nbreview")))
+        else:
+            msg = f"{cell_name(e.cell, None, lang)}: {e.text(lang)}" if e.cell is not None else e.text(lang)
+            line = stored.file_line(nb.path, e.cell, e.line) if e.cell is not None else None
+            items.append(((9, 0, path, e.cell if e.cell is not None else -1, e.line or 0), "notice",
+                          command("notice", msg, file=path, line=line, title=f"nbreview {L['note']}")))
+    for f in nb.findings:
+        info = rules.get(f.rule)
+        title = f"{f.code} {f.rule}" + (f": {info.text(info.title, lang)}" if info else "")
+        loc = f.location
+        where = f"{cell_name(loc.cell, loc.execution_count, lang)}, {L['line']} {loc.line}"
+        kind = COMMAND.get(f.severity, "notice")
+        fixable = f" {autofix_note([f], lang)}" if f.fix is not None else ""
+        line = command(kind, f"{where}: {f.message(lang)}{fixable}", file=path, line=loc.file_line,
+                       col=stored.column(nb, f) if loc.file_line else None, title=title)
+        items.append(((*importance(f, rules), path, loc.cell, loc.line, loc.column), kind, line))
+    return items
 
 
-def summary(run: RunReport, items: list[tuple[tuple, str, str]], lang: str) -> str:
-    findings = run.findings
-    text = f"nbreview: {count(len(run.notebooks), 'notebook', lang)}, {count(len(findings), 'finding', lang)}"
-    by_sev = [count(n, s, lang) for s in ("error", "warning", "advice")
-              if (n := sum(1 for f in findings if f.severity == s))]
+class Sink(Sink):  # type: ignore[no-redef]
+    """Annotations are few and small: kept, sorted by importance at the end (GitHub shows ten of each type)."""
+
+    def __init__(self, out, ctx: RenderContext) -> None:
+        super().__init__(out, ctx)
+        self.items: list[tuple[tuple, str, str]] = []
+
+    def write(self, summary: NotebookSummary, piece: list[tuple[tuple, str, str]]) -> None:
+        self.items.extend(piece)
+
+    def close(self) -> None:
+        self.items.sort(key=lambda it: it[0])
+        for _, _, line in self.items:
+            self.out.write(line + "\n")
+        lang = self.ctx.lang if self.ctx.lang in LABELS else "en"
+        self.out.write(summary(self.summaries, self.items, lang) + "\n")
+
+
+def render(run: RunReport, ctx: RenderContext) -> str:
+    from . import module
+
+    return render_with(module("github"), run, ctx)
+
+
+def summary(summaries: list[NotebookSummary], items: list[tuple[tuple, str, str]], lang: str) -> str:
+    counts = {s: sum(x.counts.get(s, 0) for x in summaries) for s in ("error", "warning", "advice")}
+    total = sum(counts.values())
+    text = f"nbreview: {count(len(summaries), 'notebook', lang)}, {count(total, 'finding', lang)}"
+    by_sev = [count(n, s, lang) for s, n in counts.items() if n]
     if by_sev:
         text += " (" + ", ".join(by_sev) + ")"
     beyond = []

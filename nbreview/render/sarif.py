@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from .. import __version__
 from .. import catalog as cat
-from ..model import RunReport
-from . import RenderContext
-from .github import StoredFiles, cell_name, display_path
+from ..model import NotebookReport, NotebookSummary, RunReport
+from . import MARK, RenderContext, Sink, indent_json, render_with, split_json
+from .github import StoredFiles, cell_name, workspace_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "advice": "note"}
@@ -55,73 +55,92 @@ def _rule(info: cat.RuleInfo, lang: str) -> dict[str, Any]:
 
 
 def _uri(path: str) -> str:
-    return quote(display_path(path), safe="/")
+    """A relative URI reference: the file name's bytes percent-encoded (they need not be UTF-8)."""
+    import os
+
+    rel = workspace_path(path)
+    try:
+        raw = os.fsencode(rel)
+    except UnicodeEncodeError:
+        raw = rel.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
 
 
-def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
+def piece(nb: NotebookReport, ctx: RenderContext, index: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """One notebook's results (JSON text, laid out for the document) and its notifications."""
     from ..baseline import fingerprint
 
     lang = ctx.lang if ctx.lang in LINE else "en"
-    catalog = cat.catalog()
-    rules = sorted((r for r in catalog.values() if r.kind != "praise"), key=lambda r: (r.code, r.slug))
-    index = {r.slug: i for i, r in enumerate(rules)}
-    descriptors = [_rule(r, lang) for r in rules]
+    index_of = _rule_index()
     stored = StoredFiles()
-    results: list[dict[str, Any]] = []
+    results: list[str] = []
     notifications: list[dict[str, Any]] = []
-    for nb in run.notebooks:
-        uri = _uri(nb.path)
-        for f in nb.findings:
-            loc = f.location
-            where = f"{cell_name(loc.cell, loc.execution_count, lang)}, {LINE[lang]} {loc.line}"
-            physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-            if loc.file_line is not None:
-                region: dict[str, Any] = {"startLine": loc.file_line}
-                col = stored.column(nb, f)
-                if col is not None:
-                    region["startColumn"] = col
-                physical["region"] = region
-            result: dict[str, Any] = {
-                "ruleId": f.rule,
-                "level": LEVEL.get(f.severity, "note"),
-                "message": {"text": f"{where}: {f.message(lang)}"},
-                "locations": [{"physicalLocation": physical}],
-                "partialFingerprints": {"nbreviewCell/v1": fingerprint(nb, f, Path.cwd())},
-                "properties": {
-                    "cell": loc.cell,
-                    "cellId": loc.cell_id,
-                    "executionCount": loc.execution_count,
-                    "cellLine": loc.line,
-                    "cellColumn": loc.column,
-                    "cellEndLine": loc.end_line if loc.end_line is not None else loc.line,
-                    "code": f.code,
-                    "severity": f.severity,
-                    # whether `nbreview fix` corrects it: "safe", "unsafe" (only with --unsafe-fixes) or "none"
-                    "autofix": "none" if f.fix is None else ("safe" if f.fix.safe else "unsafe"),
-                },
-            }
-            if f.rule in index:
-                result["ruleIndex"] = index[f.rule]
-            if f.related:
-                result["relatedLocations"] = [
-                    {"id": i, "physicalLocation": {"artifactLocation": {"uri": uri},
-                                                   **({"region": {"startLine": r.file_line}} if r.file_line else {})},
-                     "message": {"text": cell_name(r.cell, r.execution_count, lang)}}
-                    for i, r in enumerate(f.related, start=1)
-                ]
-            results.append(result)
-        for e in nb.errors:
-            where_note: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-            file_line = stored.file_line(nb.path, e.cell, e.line) if e.cell is not None else None
-            if file_line is not None:
-                where_note["region"] = {"startLine": file_line}
-            note: dict[str, Any] = {
-                "level": "error" if e.cell is None else "note",
-                "message": {"text": e.message if e.cell is None
-                            else f"{cell_name(e.cell, None, lang)}: {e.message}"},
-                "locations": [{"physicalLocation": where_note}],
-            }
-            notifications.append(note)
+    uri = _uri(nb.path)
+    for f in nb.findings:
+        loc = f.location
+        where = f"{cell_name(loc.cell, loc.execution_count, lang)}, {LINE[lang]} {loc.line}"
+        physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+        if loc.file_line is not None:
+            region: dict[str, Any] = {"startLine": loc.file_line}
+            col = stored.column(nb, f)
+            if col is not None:
+                region["startColumn"] = col
+            physical["region"] = region
+        result: dict[str, Any] = {
+            "ruleId": f.rule,
+            "level": LEVEL.get(f.severity, "note"),
+            "message": {"text": f"{where}: {f.message(lang)}"},
+            "locations": [{"physicalLocation": physical}],
+            "partialFingerprints": {"nbreviewCell/v1": fingerprint(nb, f, Path.cwd())},
+            "properties": {
+                "cell": loc.cell,
+                "cellId": loc.cell_id,
+                "executionCount": loc.execution_count,
+                "cellLine": loc.line,
+                "cellColumn": loc.column,
+                "cellEndLine": loc.end_line if loc.end_line is not None else loc.line,
+                "code": f.code,
+                "severity": f.severity,
+                # whether `nbreview fix` corrects it: "safe", "unsafe" (only with --unsafe-fixes) or "none"
+                "autofix": "none" if f.fix is None else ("safe" if f.fix.safe else "unsafe"),
+            },
+        }
+        if f.rule in index_of:
+            result["ruleIndex"] = index_of[f.rule]
+        if f.related:
+            result["relatedLocations"] = [
+                {"id": i, "physicalLocation": {"artifactLocation": {"uri": uri},
+                                               **({"region": {"startLine": r.file_line}} if r.file_line else {})},
+                 "message": {"text": cell_name(r.cell, r.execution_count, lang)}}
+                for i, r in enumerate(f.related, start=1)
+            ]
+        results.append(indent_json(result, RESULT_INDENT))
+    for e in nb.errors:
+        where_note: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+        file_line = stored.file_line(nb.path, e.cell, e.line) if e.cell is not None else None
+        if file_line is not None:
+            where_note["region"] = {"startLine": file_line}
+        unreadable = e.cell is None and e.kind == "error"
+        notifications.append({
+            "level": "error" if unreadable else "note",
+            "message": {"text": e.text(lang) if e.cell is None else f"{cell_name(e.cell, None, lang)}: {e.text(lang)}"},
+            "locations": [{"physicalLocation": where_note}],
+        })
+    return results, notifications
+
+
+RESULT_INDENT = " " * 8
+
+
+def _rule_index() -> dict[str, int]:
+    return {r.slug: i for i, r in enumerate(_rules())}
+
+
+def _rules() -> list[cat.RuleInfo]:
+    return sorted((r for r in cat.catalog().values() if r.kind != "praise"), key=lambda r: (r.code, r.slug))
+
+
+def _document(results: list[Any], notifications: list[dict[str, Any]], successful: bool, lang: str) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -131,17 +150,53 @@ def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": descriptors,
+                "rules": [_rule(r, lang) for r in _rules()],
             }},
-            "invocations": [{
-                "executionSuccessful": not any(nb.unreadable for nb in run.notebooks),
-                "toolExecutionNotifications": notifications,
-            }],
             "columnKind": "unicodeCodePoints",
             "results": results,
+            # after the results: a batch writes them as it goes and knows these only at the end
+            "invocations": [{
+                "executionSuccessful": successful,
+                "toolExecutionNotifications": notifications,
+            }],
         }],
     }
 
 
+class Sink(Sink):  # type: ignore[no-redef]
+    def __init__(self, out, ctx: RenderContext) -> None:
+        super().__init__(out, ctx)
+        self.lang = ctx.lang if ctx.lang in LINE else "en"
+        self.notifications: list[dict[str, Any]] = []
+        self.results = 0
+
+    def write(self, summary: NotebookSummary, piece: tuple[list[str], list[dict[str, Any]]]) -> None:
+        results, notes = piece
+        if len(self.summaries) == 1:
+            head, indent, _ = split_json(_document([MARK], [], True, self.lang))
+            assert indent == RESULT_INDENT
+            self.out.write(head)
+        for text in results:
+            self.out.write(",\n" if self.results else "")
+            self.out.write(text)
+            self.results += 1
+        self.notifications.extend(notes)
+
+    def close(self) -> None:
+        successful = not any(s.unreadable for s in self.summaries)
+        if not self.summaries:
+            doc = _document([], self.notifications, successful, self.lang)
+            self.out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            return
+        _, _, tail = split_json(_document([MARK], self.notifications, successful, self.lang))
+        self.out.write(tail + "\n")
+
+
+def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
+    return json.loads(render(run, ctx))
+
+
 def render(run: RunReport, ctx: RenderContext) -> str:
-    return json.dumps(document(run, ctx), ensure_ascii=False, indent=2) + "\n"
+    from . import module
+
+    return render_with(module("sarif"), run, ctx)

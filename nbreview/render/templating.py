@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..catalog import content_dir
+from . import visible_controls
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
@@ -28,6 +29,7 @@ def environment():
     env.filters["rich_text"] = rich_text
     env.filters["md_text"] = md_text
     env.filters["md_code"] = md_code
+    env.filters["md_plain"] = md_plain
     env.filters["fence"] = fence
     env.filters["highlight"] = highlight_lines
     env.filters["zip_highlight"] = lambda lines: list(zip(lines, highlight_lines([ln.text for ln in lines])))
@@ -47,21 +49,31 @@ def rich_text(text: str):
 
 
 def md_text(text: str) -> str:
-    """Markdown prose: keep `code` spans, neutralise HTML and markdown control characters elsewhere."""
+    """Markdown prose: keep `code` spans, neutralise HTML and markdown control characters elsewhere
+    (a stray backtick too: it would open a code span that swallows what follows)."""
     parts = re.split(r"(`[^`\n]+`)", text)
     out = []
     for i, part in enumerate(parts):
         if i % 2 == 1:
             out.append(part)
             continue
-        part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        part = re.sub(r"([\\*|])", r"\\\1", part).replace("](", "\\](")
+        part = visible_controls(part).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        part = re.sub(r"([\\*|`])", r"\\\1", part).replace("](", "\\](")
         out.append(part)
     return "".join(out)
 
 
+def md_plain(text: str) -> str:
+    """Untrusted text (a file name, a kernel name, a heading of the notebook) as markdown prose:
+    no HTML, no code spans, no emphasis, links or table cells; one line."""
+    text = visible_controls(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_|\[\]])", r"\\\1", text)
+
+
 def md_code(text: str) -> str:
     """An inline code span that survives backticks in the text."""
+    text = visible_controls(text.replace("\n", " ").replace("\r", " "))
     ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"

@@ -7,68 +7,105 @@ questions and the project checklist; a one-line summary closes the run.
 from __future__ import annotations
 
 import io
+import re
 
-from ..model import RunReport
+from ..model import NotebookReport, NotebookSummary, RunReport
 from ..plural import count
-from . import RenderContext
+from . import RenderContext, Sink, render_with, shown_path, visible_controls
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "advice": "bold cyan"}
 WIDTH = 100
 
 
-def render(run: RunReport, ctx: RenderContext) -> str:
+def _console(buf, color: bool):
     from rich.console import Console
 
+    return Console(file=buf, force_terminal=bool(color), no_color=not color, width=WIDTH,
+                   highlight=False, emoji=False, color_system="truecolor" if color else None)
+
+
+def _lines(buf: io.StringIO) -> str:
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
+
+
+def piece(nb: NotebookReport, ctx: RenderContext, index: int) -> str:
     from ..mentor import build_review
 
     lang = ctx.lang if ctx.lang in ("ru", "en") else "en"
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=bool(ctx.color), no_color=not ctx.color, width=WIDTH,
-                      highlight=False, emoji=False, color_system="truecolor" if ctx.color else None)
-    for nb in run.notebooks:
-        _review(console, build_review(nb, lang), bool(ctx.color))
-    from ..mentor import review_counts
+    _review(_console(buf, bool(ctx.color)), build_review(nb, lang), bool(ctx.color))
+    return _lines(buf)
 
-    per_nb = [review_counts(nb) for nb in run.notebooks]
-    by_sev = {s: sum(c[s] for c in per_nb) for s in ("error", "warning", "advice")}
-    total = sum(by_sev.values())
-    unreadable = sum(1 for nb in run.notebooks if nb.unreadable)
-    summary = f"{count(len(run.notebooks), 'notebook', lang)}, {count(total, 'finding', lang)}"
+
+class Sink(Sink):  # type: ignore[no-redef]
+    def write(self, summary: NotebookSummary, piece: str) -> None:
+        self.out.write(piece)
+
+    def close(self) -> None:
+        lang = self.ctx.lang if self.ctx.lang in ("ru", "en") else "en"
+        buf = io.StringIO()
+        _console(buf, bool(self.ctx.color)).print(summary_line(self.summaries, lang), markup=False)
+        self.out.write(_lines(buf))
+
+
+def summary_line(summaries: list[NotebookSummary], lang: str) -> str:
+    """Counted as the reviews count their remarks (findings of one kind grouped)."""
+    by_sev = {s: sum(x.remarks.get(s, 0) for x in summaries) for s in ("error", "warning", "advice")}
+    unreadable = sum(1 for x in summaries if x.unreadable)
+    text = f"{count(len(summaries), 'notebook', lang)}, {count(sum(by_sev.values()), 'finding', lang)}"
     parts = [count(n, s, lang) for s, n in by_sev.items() if n]
     if parts:
-        summary += " (" + ", ".join(parts) + ")"
+        text += " (" + ", ".join(parts) + ")"
     if unreadable:
-        summary += f"; {count(unreadable, 'unreadable', lang)}"
-    console.print(summary, markup=False)
-    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
+        text += f"; {count(unreadable, 'unreadable', lang)}"
+    return text
+
+
+def render(run: RunReport, ctx: RenderContext) -> str:
+    from . import module
+
+    return render_with(module("text"), run, ctx)
+
+
+# Student text must not steer the terminal (an ANSI escape in a cell) nor a CI log: a line that
+# starts with `::` (after spaces) is a GitHub workflow command, `##[` an old-style one.
+_WORKFLOW = re.compile(r"^([ \t]*:)(:)|##\[", re.MULTILINE)
+
+
+def safe(text: str) -> str:
+    text = visible_controls(text)
+    if "::" in text or "##[" in text:
+        text = _WORKFLOW.sub(lambda m: f"{m.group(1)}\u200b{m.group(2)}" if m.group(1) else "#\u200b#[", text)
+    return text
 
 
 def _code(console, lines, color: bool, indent: int = 4) -> None:
     """The student's lines with their numbers; flagged lines marked with `>` (and highlighted)."""
     from rich.padding import Padding
-    from rich.syntax import Syntax
     from rich.text import Text
 
     if not lines:
         return
     if color:
+        from rich.syntax import Syntax  # pygments: only when colours are on
+
         first = lines[0].number
         marked = {ln.number for ln in lines if ln.marked}
-        syntax = Syntax("\n".join(ln.text for ln in lines), "python", theme="ansi_dark", line_numbers=True,
+        syntax = Syntax(safe("\n".join(ln.text for ln in lines)), "python", theme="ansi_dark", line_numbers=True,
                         start_line=first, highlight_lines=marked, word_wrap=True, background_color="default")
         console.print(Padding(syntax, (0, 0, 0, indent)))
         return
     width = max(len(str(ln.number)) for ln in lines)
     for ln in lines:
         mark = ">" if ln.marked else " "
-        console.print(Text(f"{' ' * indent}{mark} {ln.number:>{width}} | {ln.text}"), soft_wrap=True)
+        console.print(Text(f"{' ' * indent}{mark} {ln.number:>{width}} | {safe(ln.text)}"), soft_wrap=True)
 
 
 def _para(console, text: str, indent: int = 4, style: str | None = None) -> None:
     from rich.padding import Padding
     from rich.text import Text
 
-    console.print(Padding(Text(text, style=style or ""), (0, 0, 0, indent)))
+    console.print(Padding(Text(safe(text), style=style or ""), (0, 0, 0, indent)))
 
 
 def _review(console, rv, color: bool) -> None:
@@ -76,9 +113,10 @@ def _review(console, rv, color: bool) -> None:
     from rich.text import Text
 
     L = rv.L
-    console.print(Rule(Text(f"{L['review_of']} {rv.name}", style="bold"), characters="─" if color else "="))
-    meta = rv.path + (f" · {L['kernel']}: {rv.kernel}" if rv.kernel else "") + f" · {rv.summary}"
-    console.print(Text(meta, style="dim"))
+    console.print(Rule(Text(safe(f"{L['review_of']} {shown_path(rv.name)}"), style="bold"),
+                       characters="─" if color else "="))
+    meta = shown_path(rv.path) + (f" · {L['kernel']}: {rv.kernel}" if rv.kernel else "") + f" · {rv.summary}"
+    console.print(Text(safe(meta), style="dim"))
     console.print()
     _para(console, rv.opening, indent=0, style="bold")
     console.print()
@@ -139,7 +177,7 @@ def _remark(console, rv, r, color: bool) -> None:
     head = Text(f"{r.number}. ")
     head.append(r.severity_label.upper(), style=SEVERITY_STYLE.get(r.severity, ""))
     head.append(f" {r.code} ")
-    head.append(r.title, style="bold")
+    head.append(safe(r.title), style="bold")
     console.print(head)
     where = r.place.label + (f" · {L['section']} {L['lquote']}{r.place.section}{L['rquote']}" if r.place.section else "")
     _para(console, f"{where} · {L['rule_page']}: nbreview rule {r.rule}", indent=3, style="dim")

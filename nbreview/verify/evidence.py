@@ -126,32 +126,51 @@ def attach(run, evidence: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     """Put the measured numbers into the findings of every notebook that has evidence; returns notes
     (evidence matching no notebook, evidence of another version of a notebook)."""
     notes: list[str] = []
+    found = index(evidence)
+    used: set[str] = set()
+    for nb in run.notebooks:
+        source, more = attach_one(nb, found)
+        notes.extend(more)
+        if source is not None:
+            used.add(source)
+    notes.extend(unused(evidence, used))
+    return notes
+
+
+def index(evidence: list[tuple[Path, dict[str, Any]]]) -> tuple[dict, dict]:
+    """The evidence by the sha256 and by the name of the notebook it was measured on."""
     by_sha = {doc["notebook"]["sha256"]: (p, doc) for p, doc in evidence}
     by_name: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     for p, doc in evidence:
         by_name.setdefault(doc["notebook"]["name"], []).append((p, doc))
-    used: set[str] = set()
-    for nb in run.notebooks:
-        if nb.unreadable:
-            continue
-        try:
-            sha = sha256_of(nb.path)
-        except OSError:
-            continue
-        match, stale = by_sha.get(sha), False
-        if match is None:
-            cands = by_name.get(Path(nb.path).name, [])
-            if len(cands) == 1:
-                match, stale = cands[0], True
-                notes.append(f"{match[0]} was measured on another version of {nb.path}")
-        if match is None:
-            continue
-        used.add(str(match[0]))
-        attach_report(nb, match[1], str(match[0]), stale)
-    for p, _doc in evidence:
-        if str(p) not in used:
-            notes.append(f"{p} matches none of the notebooks reviewed")
-    return notes
+    return by_sha, by_name
+
+
+def attach_one(nb, found: tuple[dict, dict]) -> tuple[str | None, list[str]]:
+    """Attach the evidence of one notebook (a batch does it notebook by notebook); returns the
+    evidence file used, if any, and notes."""
+    by_sha, by_name = found
+    if nb.unreadable:
+        return None, []
+    try:
+        sha = sha256_of(nb.path)
+    except OSError:
+        return None, []
+    notes: list[str] = []
+    match, stale = by_sha.get(sha), False
+    if match is None:
+        cands = by_name.get(Path(nb.path).name, [])
+        if len(cands) == 1:
+            match, stale = cands[0], True
+            notes.append(f"{match[0]} was measured on another version of {nb.path}")
+    if match is None:
+        return None, notes
+    attach_report(nb, match[1], str(match[0]), stale)
+    return str(match[0]), notes
+
+
+def unused(evidence: list[tuple[Path, dict[str, Any]]], used: set[str]) -> list[str]:
+    return [f"{p} matches none of the notebooks reviewed" for p, _doc in evidence if str(p) not in used]
 
 
 def attach_report(report, doc: dict[str, Any], source: str, stale: bool = False) -> None:
