@@ -43,6 +43,7 @@ class Example:
     title: str = ""
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
+    outputs: list[str] | None = None  # saved stdout of each code cell ("" for none), for rules that read logs
 
     @property
     def fires(self) -> bool:
@@ -132,7 +133,8 @@ def _load_one(path: Path) -> RuleInfo:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
-                fixed=list(e["fixed"]) if "fixed" in e else None)
+                fixed=list(e["fixed"]) if "fixed" in e else None,
+                outputs=list(e["outputs"]) if "outputs" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(
@@ -167,3 +169,50 @@ def catalog() -> dict[str, RuleInfo]:
 
 def get(slug: str) -> RuleInfo | None:
     return catalog().get(slug)
+
+
+# The sentence that opens a remark about code the saved notebook does not run (see
+# `nbreview.facts.values.Reach`): the function nothing calls, or the branch no call takes.
+REACH_NOTES = {
+    "uncalled": {
+        "ru": "Функция[[ `{func}`]] в сохранённом ноутбуке не вызывается (вызов удалён или закомментирован), "
+              "но её код остаётся и сработает так же, как только вы её снова вызовете. ",
+        "en": "The function[[ `{func}`]] is not called in the saved notebook (its call was removed or commented "
+              "out), but its code is still there and will behave the same as soon as you call it again. ",
+    },
+    "dead": {
+        "ru": "Этот код в сохранённом ноутбуке не выполняется:[[ при всех вызовах `{func}`]] условие "
+              "`{cond}` {truth}. Замечание относится к нему на случай, если вы его включите. ",
+        "en": "This code does not run in the saved notebook:[[ at every call of `{func}`,]] `{cond}` is {truth}. "
+              "The remark applies once you enable it. ",
+    },
+}
+_TRUTH = {"ru": ("ложно", "истинно"), "en": ("false", "true")}
+
+
+def reach_note(lang: str, reach: Any, cell_source: str) -> str:
+    """The opening sentence for a finding about code that does not run (`reach`: a Reach)."""
+    import ast
+
+    func = getattr(reach.func, "name", None)
+    if func == "<lambda>":
+        func = None
+    cond = None
+    if reach.cond is not None:
+        try:
+            cond = ast.get_source_segment(cell_source, reach.cond) or ast.unparse(reach.cond)
+        except Exception:  # noqa: BLE001 - a quote is a nicety
+            cond = None
+        cond = " ".join(cond.split()) if cond else None
+    table = REACH_NOTES.get(reach.kind, {})
+    template = table.get(lang) or table.get("en", "")
+    truth = _TRUTH.get(lang, _TRUTH["en"])[1 if reach.negated else 0]
+    if reach.kind == "dead" and not cond:
+        return ""
+    return _format(template, {"func": func, "cond": cond, "truth": truth})
+
+
+def lower_severity(severity: str) -> str:
+    """One step less: error -> warning -> advice."""
+    order = ("error", "warning", "advice")
+    return order[min(order.index(severity) + 1, 2)] if severity in order else severity

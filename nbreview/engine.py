@@ -181,18 +181,26 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
             cells_seen.add(r.cell)
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
     messages = {lang: info.render_message(lang, hit.params, hit.variant) for lang in options.langs}
+    severity = hit.severity or info.severity
+    params = {k: v for k, v in hit.params.items() if v is not None}
+    if hit.reach is not None:  # code the saved notebook does not run: say so first
+        where = nb.cells[hit.reach.cell].source if 0 <= hit.reach.cell < len(nb.cells) else ""
+        messages = {lang: cat.reach_note(lang, hit.reach, where) + text for lang, text in messages.items()}
+        params["not_run"] = hit.reach.kind
+        if hit.reach.kind == "dead" and not hit.severity:
+            severity = cat.lower_severity(severity)
     fix = None
     if hit.fix is not None:
         fix = Fix(hit.fix.safe, {lang: info.autofix_text(lang, hit.fix.variant) for lang in options.langs})
     return Finding(
         rule=info.slug,
         code=info.code,
-        severity=hit.severity or info.severity,
+        severity=severity,
         location=loc,
         messages=messages,
         related=related,
         fix=fix,
-        params={k: v for k, v in hit.params.items() if v is not None},
+        params=params,
         variant=hit.variant,
         group=hit.group,
     )

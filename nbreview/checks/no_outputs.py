@@ -1,0 +1,24 @@
+"""no-outputs: the notebook was saved without any cell outputs, so the reviewer sees no
+results, logs or plots."""
+from __future__ import annotations
+
+from .base import Context, Rule, register
+
+
+@register
+class NoOutputs(Rule):
+    slug = "no-outputs"
+
+    def check(self, ctx: Context) -> None:
+        facts = ctx.facts
+        cells = [cc for cc in facts.program.cells if cc.tree is not None and cc.tree.body]
+        if len(cells) < 2 or facts.logs.any:
+            return
+        first = cells[0]
+        ctx.report(facts_site(first), params={"cells": len(cells)})
+
+
+def facts_site(cc):
+    from ..facts.values import Site
+
+    return Site(cc.index, cc.tree.body[0])
