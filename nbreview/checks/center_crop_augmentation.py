@@ -15,7 +15,10 @@ class CenterCropAugmentation(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         train, other = _pipelines(facts)
-        other_crops = {op.size for data in other for op in facts.aug_ops(data).of("center_crop")}
+        # the same crop in a clean evaluation pipeline makes it preprocessing (an evaluation pipeline
+        # that augments too, e.g. validation drawn from the training generator, proves nothing)
+        other_crops = {op.size for data in other if facts.augments(data).value is False
+                       for op in facts.aug_ops(data).of("center_crop")}
         for data, fit_site in train:
             if facts.augments(data).value is not True:
                 continue  # no augmentation pipeline: a fixed crop is preprocessing

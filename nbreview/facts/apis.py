@@ -90,10 +90,12 @@ def normalize(qname: str) -> str:
             # (the module's own preprocess_input keeps its module: it says which family it is)
             qname = "keras.applications." + parts[3]
         qname = _KERAS_ALIASES.get(qname, qname)
-    elif qname.startswith(("albumentations.augmentations.", "albumentations.core.")):
-        qname = "albumentations." + qname.rsplit(".", 1)[-1]
     elif qname.startswith("albumentations.pytorch."):
         qname = "albumentations.pytorch." + qname.rsplit(".", 1)[-1]
+    elif qname.startswith(("albumentations.augmentations.", "albumentations.core.")) or (
+            qname.startswith("albumentations.") and qname.count(".") >= 2 and qname.rsplit(".", 1)[-1][:1].isupper()):
+        # albumentations.augmentations.geometric.rotate.Rotate, albumentations.core.composition.Compose
+        qname = "albumentations." + qname.rsplit(".", 1)[-1]
     elif qname.startswith("torchvision.transforms.v2."):
         qname = "torchvision.transforms." + qname[len("torchvision.transforms.v2."):]
     elif qname.startswith("torchvision.transforms.transforms."):

@@ -48,12 +48,13 @@ class AugOps:
         return [o for o in self.ops if o.kind in kinds]
 
     def size_at(self, op: AugOp) -> tuple[int, int] | None:
-        """The image size when `op` runs: the last resize/crop before it, else the input size."""
+        """The image size when `op` runs: the last resize before it, else the input size (crops,
+        often applied with a probability or one of several, do not count)."""
         size = self.input_size
         for o in self.ops:
             if o.order >= op.order:
                 break
-            if o.kind in ("resize", "center_crop", "random_crop") and o.size:
+            if o.kind == "resize" and o.size:
                 size = o.size
         if size is None:  # a resize after it in the same pipeline: the images have about that size
             later = [o for o in self.ops if o.order > op.order and o.kind == "resize" and o.size]

@@ -213,6 +213,19 @@ class Interpreter:
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             over = self.eval(s.iter, frame, ctx)
             assigned = frozenset(_assigned_names(s.body))
+            items = _few_constants(over)
+            if items is not None and _calls_own_function(s.body, frame):
+                # `for flag in [False, True]: train(..., augment=flag)`: the notebook's own code runs
+                # once per constant, so each call sees its own argument (branches decided per call)
+                loop = Loop(s, ctx.cell, s.lineno, "for", len(items), frozenset(_names(s.target)), assigned, over,
+                            ctx.conds)
+                loop.span[0] = self.seq
+                for item in items:
+                    self.assign(s.target, item, frame, ctx, s, record=False)
+                    self.exec_block(s.body, frame, ctx.with_loop(loop))
+                loop.span[1] = self.seq
+                self.exec_block(s.orelse, frame, ctx)
+                return None
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
                         assigned, over, ctx.conds)
             self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
@@ -1224,3 +1237,31 @@ def _identity_or_membership(op: ast.cmpop, left: Value, right: Value) -> bool | 
             return None
         return inside if isinstance(op, ast.In) else not inside
     return None
+
+
+def _few_constants(over: Value) -> list[Value] | None:
+    """The items of a short literal sequence of different constants (2 to 4 of them)."""
+    if isinstance(over, Const) and isinstance(over.value, (tuple, list)):
+        items: list[Value] = [Const(x, over.site) for x in over.value]
+    elif isinstance(over, Seq) and over.complete and all(isinstance(i, Const) for i in over.items):
+        items = list(over.items)
+    else:
+        return None
+    if not 2 <= len(items) <= 4:
+        return None
+    values = [i.value for i in items]  # type: ignore[union-attr]
+    try:
+        distinct = len({repr(v) for v in values})
+    except Exception:  # noqa: BLE001
+        return None
+    return items if distinct > 1 else None
+
+
+def _calls_own_function(body: list[ast.stmt], frame: Frame) -> bool:
+    """The loop body calls a function or class defined in the notebook."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    isinstance(frame.lookup(node.func.id), (Func, Class)):
+                return True
+    return False

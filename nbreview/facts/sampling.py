@@ -154,7 +154,7 @@ class Sampling:
     def pseudo_labelling(self) -> list[PseudoLabels]:
         facts = self.facts
         out: list[PseudoLabels] = []
-        fits = facts.method_calls(*apis.FIT_METHODS, include_uncalled=True)
+        fits = [f for f in facts.method_calls(*apis.FIT_METHODS, include_uncalled=True) if _may_be_network(facts, f)]
         for fit in fits:
             for role in ("x", "y"):
                 data = fit.args.get(role)
@@ -195,6 +195,13 @@ class Sampling:
             if later:
                 out.append(PseudoLabels(copy.site, preds[0].site, later[0], "copy"))
         return out
+
+
+def _may_be_network(facts: "Facts", fit: CallRecord) -> bool:
+    """The fit trains a network (or something we cannot see): a scikit-learn estimator fitted on a
+    network's features is stacking, not pseudo-labelling."""
+    recv = fit.receiver
+    return not isinstance(recv, Obj) or facts.is_model(recv) or facts.kind_of(recv).value == "unknown"
 
 
 def _in_group_apply(rec: CallRecord) -> bool:
