@@ -44,6 +44,7 @@ class Example:
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
     outputs: list[str] | None = None  # saved stdout of each code cell ("" for none), for rules that read logs
+    executed: bool = True  # False: saved as never run (no execution counts)
 
     @property
     def fires(self) -> bool:
@@ -134,7 +135,7 @@ def _load_one(path: Path) -> RuleInfo:
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
                 fixed=list(e["fixed"]) if "fixed" in e else None,
-                outputs=list(e["outputs"]) if "outputs" in e else None)
+                outputs=list(e["outputs"]) if "outputs" in e else None, executed=bool(e.get("executed", True)))
         for e in data.get("example", [])
     ]
     return RuleInfo(

@@ -26,10 +26,10 @@ def good():
 def test_opening_names_three_most_important_by_severity_then_consequence(mistakes):
     rv = build_review(mistakes, "ru")
     assert [r.rule for r in rv.top] == ["checkpoint-save-best-only", "augmented-validation", "rescale-efficientnet"]
-    assert rv.opening.count(".") <= 6 and "9 замечаний (5 ошибок, 4 предупреждения)" in rv.opening
+    assert rv.opening.count(".") <= 6 and "10 замечаний (5 ошибок, 4 предупреждения, 1 совет)" in rv.opening
     assert "ячейка 8, In [5]" in rv.opening
     en = build_review(mistakes, "en")
-    assert en.opening.startswith("The work has serious mistakes") and "9 findings" in en.opening
+    assert en.opening.startswith("The work has serious mistakes") and "10 findings" in en.opening
 
 
 def test_same_rule_in_several_cells_is_one_remark(mistakes):

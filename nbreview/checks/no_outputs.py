@@ -1,5 +1,5 @@
-"""no-outputs: the notebook was saved without any cell outputs, so the reviewer sees no
-results, logs or plots."""
+"""no-outputs: the notebook was saved without any cell outputs (never run, or its outputs
+cleared: no execution counts either), so the reviewer sees no results, logs or plots."""
 from __future__ import annotations
 
 from .base import Context, Rule, register
@@ -14,6 +14,8 @@ class NoOutputs(Rule):
         cells = [cc for cc in facts.program.cells if cc.tree is not None and cc.tree.body]
         if len(cells) < 2 or facts.logs.any:
             return
+        if any(cc.executed for cc in facts.program.cells):
+            return  # run in this session, and nothing printed: not a notebook saved without its outputs
         first = cells[0]
         ctx.report(facts_site(first), params={"cells": len(cells)})
 
