@@ -184,6 +184,17 @@ train(m, tr, 'best.h5')"""]
     assert [(f.severity, f.params.get("not_run")) for f in found] == [("error", None)]
 
 
+def test_a_branch_some_call_takes_is_not_analysed_again_as_dead(facts_of):
+    facts = facts_of("""import keras
+def train(model, data, checkpoint_filepath=None):
+    if checkpoint_filepath is not None:
+        keras.callbacks.ModelCheckpoint(checkpoint_filepath)
+train(m, tr)
+train(m, tr, 'best.h5')""")
+    made = facts.created("keras.callbacks.ModelCheckpoint", include_uncalled=True)
+    assert [o.site.reach for o in made] == [None]
+
+
 def test_dead_code_does_not_change_the_running_code_values(facts_of):
     facts = facts_of("""import keras
 def train(model, data, checkpoint_filepath=None):
@@ -327,6 +338,15 @@ gen = ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(
     assert ops.input_size == (256, 256)
     cut = ops.of("cutout")[1]
     assert ops.size_at(cut) == (256, 256) and ops.of("cutout")[0].fraction
+
+
+def test_a_crop_before_the_cutout_does_not_set_the_image_size(facts_of):
+    facts = facts_of("""import albumentations as A
+from ImageDataAugmentor import ImageDataAugmentor
+aug = A.Compose([A.OneOf([A.CenterCrop(100, 100), A.RandomCrop(120, 120)]), A.CoarseDropout(max_height=20, max_width=20)])
+gen = ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(250, 250))""")
+    ops = facts.aug_ops(facts.method_calls("flow_from_directory")[0].result)
+    assert ops.size_at(ops.of("cutout")[0]) == (250, 250)
 
 
 def test_keras_random_rotation_factor_is_a_fraction_of_a_turn(facts_of):
