@@ -171,9 +171,13 @@ def loads(text: str, path: str = "<string>") -> Notebook:
 # A small position-keeping JSON scanner: json.loads keeps no positions, and we need, for
 # every cell, the file line of each of its source lines.
 
-_TOKEN = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|\s+',
+_TOKEN = re.compile(  # leading whitespace and the token in one match; strings as an unrolled loop
+    r'\s*("[^"\\\n]*(?:\\.[^"\\\n]*)*"|[{}\[\]:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)',
 )
+# what a skipped value is made of: strings (which may hold brackets) and brackets
+_SKIP = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[\[\]{}]')
+# values no position is ever asked of: skipped without building them
+_SKIPPED_KEYS = frozenset({"outputs", "metadata", "attachments"})
 
 
 class _Scanner:
@@ -184,16 +188,33 @@ class _Scanner:
 
     def next(self) -> tuple[str, int]:
         text = self.text
-        while True:
-            m = _TOKEN.match(text, self.pos)
-            if not m:
-                raise ValueError("bad token")
-            tok = m.group(0)
-            start_line = self.line
-            self.line += tok.count("\n")
-            self.pos = m.end()
-            if not tok[0].isspace():
-                return tok, start_line
+        m = _TOKEN.match(text, self.pos)
+        if not m:
+            raise ValueError("bad token")
+        start = m.start(1)
+        if start > self.pos:  # tokens hold no raw newline: only the whitespace before one can
+            self.line += text.count("\n", self.pos, start)
+        self.pos = m.end()
+        return m.group(1), self.line
+
+    def skip(self):
+        """Pass over one value (a container or a scalar) without building it; None in its place."""
+        text = self.text
+        tok, line = self.next()
+        if tok not in ("[", "{"):
+            return None, line
+        start, depth = self.pos, 1
+        for m in _SKIP.finditer(text, self.pos):
+            c = m.group(0)
+            if c in "[{":
+                depth += 1
+            elif c in "]}":
+                depth -= 1
+                if depth == 0:
+                    self.line += text.count("\n", start, m.end())
+                    self.pos = m.end()
+                    return None, line
+        raise ValueError("unterminated value")
 
     def value(self):
         """Parse one value. Strings come back as (decoded, line); containers as lists/dicts of those."""
@@ -208,7 +229,7 @@ class _Scanner:
                 colon, _ = self.next()
                 if colon != ":":
                     raise ValueError("expected :")
-                out[key] = self.value()
+                out[key] = self.skip() if key in _SKIPPED_KEYS else self.value()
                 tok, _ = self.next()
                 if tok == "}":
                     return out, line

@@ -3,7 +3,6 @@ crops every image the same way, so it adds no variety (a random crop would)."""
 from __future__ import annotations
 
 from ..facts import apis
-from ..facts.interpreter import unwrap_iterable
 from ..facts.values import Obj
 from .base import Context, Rule, register
 
@@ -15,18 +14,22 @@ class CenterCropAugmentation(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         train, other = _pipelines(facts)
+        found = []
+        for data, fit_site in train:
+            crops = facts.aug_ops(data).of("center_crop")
+            if crops and facts.augments(data).value is True:  # no augmentation: a fixed crop is preprocessing
+                found.extend((op, fit_site) for op in crops)
+        if not found:
+            return
         # the same crop in a clean evaluation pipeline makes it preprocessing (an evaluation pipeline
         # that augments too, e.g. validation drawn from the training generator, proves nothing)
-        other_crops = {op.size for data in other if facts.augments(data).value is False
-                       for op in facts.aug_ops(data).of("center_crop")}
-        for data, fit_site in train:
-            if facts.augments(data).value is not True:
-                continue  # no augmentation pipeline: a fixed crop is preprocessing
-            for op in facts.aug_ops(data).of("center_crop"):
-                if op.size is not None and op.size in other_crops:
-                    continue  # the same crop at evaluation too: consistent preprocessing
-                related = [fit_site] if fit_site is not None and fit_site.cell != op.site.cell else []
-                ctx.report(op.site, params={"code": op.text}, related=related, group="center-crop")
+        other_crops = {op.size for data in other for op in facts.aug_ops(data).of("center_crop")
+                       if facts.augments(data).value is False}
+        for op, fit_site in found:
+            if op.size is not None and op.size in other_crops:
+                continue  # the same crop at evaluation too: consistent preprocessing
+            related = [fit_site] if fit_site is not None and fit_site.cell != op.site.cell else []
+            ctx.report(op.site, params={"code": op.text}, related=related, group="center-crop")
 
 
 def _pipelines(facts) -> tuple[list, list]:
@@ -43,18 +46,12 @@ def _pipelines(facts) -> tuple[list, list]:
         x = rec.args.get("x")
         if isinstance(x, Obj):
             other.append(x)
-    seen: set[int] = set()
-    for rec in facts.calls:  # PyTorch: loaders walked by loops (training loops train on them)
-        for loop in rec.site.loops:
-            if loop.id in seen:
-                continue
-            seen.add(loop.id)
-            over = unwrap_iterable(loop.over)
-            if not isinstance(over, Obj) or facts.kind_of(over).value != "data":
-                continue
-            if loop in facts.training_loops:
-                if not any(over is d for d, _s in train):
-                    train.append((over, None))
-            else:
-                other.append(over)
+    for over, loop in facts.data_loops():  # PyTorch: loaders walked by loops (training loops train on them)
+        if facts.kind_of(over).value != "data":
+            continue
+        if loop in facts.training_loops:
+            if not any(over is d for d, _s in train):
+                train.append((over, None))
+        else:
+            other.append(over)
     return train, other

@@ -14,8 +14,9 @@ class HeadMissingPooling(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         models = facts.created("keras.Sequential", "keras.Model", include_uncalled=True)
-        models += [o for o in facts.objects if isinstance(o, Obj) and isinstance(o.callee, Class)
-                   and facts.is_model(o) and o.id in facts.interp.forward_results]
+        followed = facts.interp.forward_results
+        if followed:  # keras.Model subclasses whose call() the interpreter followed
+            models += [o for o in facts.objects if o.id in followed and isinstance(o.callee, Class) and facts.is_model(o)]
         for model in models:
             layers = facts.spine(model)
             if not layers:

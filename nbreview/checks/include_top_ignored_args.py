@@ -9,13 +9,17 @@ from .base import Context, Rule, register
 IGNORED = ("classes", "classifier_activation")
 
 
+def _may_be_backbone(api: str) -> bool:
+    return api.startswith(("keras.applications.", "efficientnet."))
+
+
 @register
 class IncludeTopIgnoredArgs(Rule):
     slug = "include-top-ignored-args"
 
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
-        for bb in facts.created_matching(lambda a: True, include_uncalled=True):
+        for bb in facts.created_matching(_may_be_backbone, include_uncalled=True):
             if not is_backbone(bb):
                 continue
             top = bb.arg("include_top", Const(True))

@@ -11,11 +11,11 @@ class NoOutputs(Rule):
 
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
+        if any(cc.executed for cc in facts.program.cells) or facts.logs.any:
+            return  # run in this session (even if nothing printed), or outputs kept
         cells = [cc for cc in facts.program.cells if cc.tree is not None and cc.tree.body]
-        if len(cells) < 2 or facts.logs.any:
+        if len(cells) < 2:
             return
-        if any(cc.executed for cc in facts.program.cells):
-            return  # run in this session, and nothing printed: not a notebook saved without its outputs
         first = cells[0]
         ctx.report(facts_site(first), params={"cells": len(cells)})
 

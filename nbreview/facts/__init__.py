@@ -502,6 +502,11 @@ class Facts:
         """(predict result, filtered on the way?) for every prediction a value is made from."""
         return derived_predictions(v)
 
+    def data_loops(self) -> list[tuple[Obj, Loop]]:
+        """(data, loop) for every loop that walks over a data object (a loader, a dataset, a flow)."""
+        by_id = {o.id: o for o in self.interp.objects}
+        return [(by_id[i], lp) for i, lps in self._data_loops.items() if i in by_id for lp in lps]
+
     @cached_property
     def logs(self) -> Logs:
         """The notebook's saved outputs (Keras epoch lines, warnings, printed LRs)."""

@@ -28,6 +28,7 @@ class Logs:
     def __init__(self, nb: Notebook) -> None:
         self.outputs = Outputs(nb)
         self.nb = nb
+        self._lines: dict[int, list[str]] = {}
 
     @cached_property
     def any(self) -> bool:
@@ -38,7 +39,9 @@ class Logs:
         return self.outputs.text(cell)
 
     def lines(self, cell: int) -> list[str]:
-        return [line for line in self.text(cell).split("\n") if line.strip()]
+        if cell not in self._lines:
+            self._lines[cell] = [line for line in self.text(cell).split("\n") if line.strip()]
+        return self._lines[cell]
 
     def logged_names(self, cell: int) -> set[str]:
         """Every metric name an epoch line of this cell printed (`loss`, `val_acc`, `lr`, ...)."""
