@@ -26,7 +26,8 @@ class HeadMissingPooling(Rule):
             found = dense_on_maps(layers)
             if found is not None:
                 dense, prev = found
-                ctx.report(dense.site, subject=model, params={
+                on_input = prev is None or prev.kind in ("input", "preprocess")
+                ctx.report(dense.site, subject=model, variant="on_input" if on_input else "default", params={
                     "layer": facts.quote(dense.site, 60), "source": facts.quote(prev.site, 60) if prev else None,
                     "model": facts.name_of(model)})
             head = facts.head(model)

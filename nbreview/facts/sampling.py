@@ -182,18 +182,18 @@ class Sampling:
             inside = list(facts.calls_inside(loop))
             if any(len(c.site.conds) > len(loop.conds) for c in inside):
                 continue  # a condition inside the loop may keep only confident ones
+            copy = next(c for c in inside if c.name in COPY_CALLS)
             preds: list[Obj] = []
             for c in inside:
                 for a in list(c.args.values()) + [c.receiver]:
                     for pred, filtered in derived_predictions(a):
-                        if not filtered:
+                        if not filtered and pred.seq < copy.seq:  # (a frame re-filled later does not count)
                             preds.append(pred)
             if not preds:
                 continue
-            copy = next(c for c in inside if c.name in COPY_CALLS)
             later = [f for f in fits if f.seq > copy.seq and not f.site.uncalled]
             if later:
-                out.append(PseudoLabels(copy.site, preds[0].site, later[0], "copy"))
+                out.append(PseudoLabels(copy.site, max(preds, key=lambda p: p.seq).site, later[0], "copy"))
         return out
 
 
