@@ -110,6 +110,9 @@ class Interpreter:
         self.gaps: list[Gap] = []  # where the analysis could not see everything
         self.item_sets: list[tuple[Site, Value, Value, Value]] = []  # obj[key] = value (base, key, value)
         self.forward_results: dict[int, Value] = {}  # model object id -> what its followed forward returned
+        self.shadowed: list[tuple[int, str]] = []  # (cell, name): a binding a newer one kept out
+        self._stamps: dict[str, int] = {}  # name -> execution count of the cell that bound it last
+        self._newest = -1
         self.seq = 0  # evaluation order of calls and objects
         # branches of notebook functions never taken, decided by a parameter: (if node id, branch) ->
         # (the statement, the branch taken, the frame's names then, the frame, the context); see finish()
@@ -120,9 +123,31 @@ class Interpreter:
         self._active: list[Func] = []
 
     # --- driver ---------------------------------------------------------------------
-    def run_cell(self, cell: int, tree: ast.Module) -> None:
+    def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
+        """Run one cell in notebook order. `count` is when the cell last ran (its `In [n]`; -1 for
+        a cell that did not run in a notebook that was run; None when nothing is known).
+
+        The binding in force is the one made last in kernel time: a cell run earlier than a
+        binding it would overwrite (run out of order, or not run at all) sees its own bindings
+        while it runs, but does not replace the newer ones for the cells after it."""
         ctx = _Ctx(cell)
-        self.exec_block(tree.body, self.globals, ctx)
+        if count is None or count >= self._newest:
+            before = dict(self.globals.vars)
+            self.exec_block(tree.body, self.globals, ctx)
+            if count is not None:
+                for name, value in self.globals.vars.items():
+                    if before.get(name) is not value:
+                        self._stamps[name] = count
+                self._newest = max(self._newest, count)
+            return
+        frame = Frame({}, self.globals)
+        self.exec_block(tree.body, frame, ctx)
+        for name, value in frame.vars.items():
+            if self._stamps.get(name, -2) <= count:
+                self.globals.vars[name] = value
+                self._stamps[name] = count
+            else:
+                self.shadowed.append((cell, name))
 
     def finish(self) -> None:
         """Analyse, once each, the code the saved notebook does not run but the student wrote:
