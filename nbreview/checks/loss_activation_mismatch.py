@@ -43,7 +43,7 @@ class LossActivationMismatch(Rule):
             related = [out_site] if out_site is not None else []
             variant = None
             for fit in fits.get(id(comp), []):
-                labels = facts.label_encoding(fit.args.get("x"))
+                labels = facts.label_encoding(fit.args.get("x")) or facts.label_encoding(fit.args.get("y"))
                 if labels is None:
                     continue
                 params["labels"] = labels.text

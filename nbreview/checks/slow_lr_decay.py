@@ -20,6 +20,7 @@ class SlowLrDecay(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         min_decay = float(ctx.option("min-decay", 3.0))
+        min_factor = float(ctx.option("min-epoch-factor", 0.95))
         best: dict[int, tuple] = {}  # scheduler / schedule id -> (curve, lrs) of its longest fit
         for fit in facts.method_calls(*apis.FIT_METHODS, include_uncalled=True):
             curve = facts.lr_curve(fit)
@@ -41,7 +42,7 @@ class SlowLrDecay(Rule):
             first, last = lrs[0], lrs[-1]
             if first <= 0 or last <= 0 or last >= first or first / last >= min_decay:
                 continue
-            if curve.scheduler is not None and not _per_epoch_decay(lrs):
+            if curve.scheduler is not None and not _per_epoch_decay(lrs, min_factor):
                 continue
             subject = curve.scheduler if curve.scheduler is not None else curve.schedule
             params = {"epochs": curve.epochs, "percent": round(100 * last / first),
@@ -80,11 +81,14 @@ def _steps(facts, fit) -> int | None:
     return facts.logs.steps_per_epoch(fit.site.cell) if not fit.site.uncalled else None
 
 
-def _per_epoch_decay(lrs: list[float]) -> bool:
-    """The LR falls a little almost every epoch (not a step schedule that drops once or twice)."""
+def _per_epoch_decay(lrs: list[float], min_factor: float) -> bool:
+    """The LR falls a little almost every epoch (not a step schedule that drops once or twice),
+    by a factor per epoch close to one (0.95 and above by default: `0.9 ** epoch` is a real decay)."""
     drops = sum(1 for a, b in zip(lrs, lrs[1:]) if b < a * (1 - 1e-9))
     rises = sum(1 for a, b in zip(lrs, lrs[1:]) if b > a * (1 + 1e-9))
-    return rises == 0 and drops >= max(2, (len(lrs) - 1) // 2)
+    if rises or drops < max(2, (len(lrs) - 1) // 2):
+        return False
+    return (lrs[-1] / lrs[0]) ** (1 / drops) >= min_factor - 1e-9
 
 
 def _fmt(x: float) -> str:

@@ -80,6 +80,8 @@ def label_encoding(data: Value | None, quote, depth: int = 0) -> Labels | None:
     """How the labels of this data are encoded (see the module docstring); None when unknown."""
     if depth > 30 or not isinstance(data, Obj):
         return None
+    if data.kind is ObjKind.CALL and data.api == "keras.utils.to_categorical":  # fit(x, y) with one-hot y
+        return Labels("onehot", data.site, quote(data.site))
     if data.kind is ObjKind.METHOD:
         if data.api in ("flow_from_directory", "flow_from_dataframe"):
             mode = data.arg("class_mode", Const("categorical"))

@@ -205,7 +205,7 @@ class Preprocessing:
             if (v.api == "div" and _num(right) == 255) or (v.api == "mul" and _num(right) is not None and
                                                              abs(_num(right) - 1 / 255) < 1e-4):  # type: ignore
                 inner = self.of(v.origin, depth + 1)
-                if inner.scaling is not None and inner.scaling.kind == "raw":
+                if inner.scaling is None or inner.scaling.kind == "raw":  # (images read some unknown way: raw)
                     return Preproc(Scaling("unit", site=v.site, text=self._quote(v.site), owner=v), inner.size,
                                    inner.size_site, inner.source)
             return Preproc(None)
