@@ -456,3 +456,67 @@ def test_logs_read_keras_warnings_and_lr_lines(facts_of):
     assert logs.unavailable(0, "val_acc") and not logs.unavailable(0, "val_accuracy")
     assert logs.logged_names(0) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
     assert [e for e, _lr, _l in logs.lr_prints(0)] == [1, 1] and logs.steps_per_epoch(0) == 10
+
+
+@pytest.mark.parametrize("hint,old", [
+    ("!pip install tensorflow-gpu==1.15.0", True), ("%tensorflow_version 1.x", True),
+    ("!pip install keras==2.2.4", True), ("!pip install tensorflow==2.4.1", False), ("import os", False),
+])
+def test_old_keras_is_told_by_pins_and_magics(review, hint, old):
+    cells = [hint, """import tensorflow as tf
+model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation='softmax')])
+model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
+es = tf.keras.callbacks.EarlyStopping(monitor='val_acc', mode='max')
+model.fit(x, y, validation_split=0.2, callbacks=[es])"""]
+    assert bool(review(cells, "checkpoint-monitor-invalid")) is not old
+
+
+def test_a_custom_callback_may_add_the_monitored_key(review):
+    cells = ["""import tensorflow as tf
+class F1(tf.keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        logs['val_f1'] = 0.5
+model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation='softmax')])
+model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
+es = tf.keras.callbacks.EarlyStopping(monitor='val_f1', mode='max')
+model.fit(x, y, validation_split=0.2, callbacks=[F1(), es])"""]
+    assert review(cells, "checkpoint-monitor-invalid") == []
+
+
+def test_sigmoid_and_binary_crossentropy_over_several_labels_is_multi_label(review):
+    cells = ["""import tensorflow as tf
+model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(64, 64, 3)), tf.keras.layers.Dense(17, activation='sigmoid')])
+model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])
+model.fit(x_train, y_multi_hot, epochs=3)"""]
+    assert review(cells, "loss-activation-mismatch") == []
+
+
+def test_a_bootstrap_sample_is_not_oversampling(review):
+    cells = ["""import pandas as pd
+df = pd.read_csv('train.csv')
+boot = df.sample(n=len(df), replace=True)
+minority = df[df.label == 1]
+up = minority.sample(n=5000, replace=True)
+model.compile('adam', 'binary_crossentropy', metrics=['accuracy'])
+model.fit(datagen.flow_from_dataframe(pd.concat([df, up])), epochs=2)"""]
+    assert [f.location.line for f in review(cells, "oversampling-for-accuracy")] == [5]
+
+
+@pytest.mark.parametrize("metrics,monitor,mode,safe", [
+    ("['accuracy']", "val_accuracy", "max", True),
+    ("[tf.keras.metrics.AUC(name='auc')]", "val_auc", "max", True),
+    ("[tf.keras.metrics.AUC(name='auc')]", "val_auc", "auto", False),  # TF 2.x would keep the worst AUC
+    ("[tf.keras.metrics.AUC()]", "val_auc", "max", False),  # might be logged as auc_1
+    ("['accuracy', f1]", "val_f1", "max", True),
+    ("['accuracy']", "val_acc", "max", False),
+])
+def test_save_best_only_fix_is_safe_only_when_the_monitor_surely_works(review, metrics, monitor, mode, safe):
+    cells = [f"""import tensorflow as tf
+def f1(y_true, y_pred):
+    return y_pred
+model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation='softmax')])
+model.compile(optimizer='adam', loss='categorical_crossentropy', metrics={metrics})
+ck = tf.keras.callbacks.ModelCheckpoint('m.h5', monitor='{monitor}', mode='{mode}')
+model.fit(x, y, validation_data=(vx, vy), callbacks=[ck])"""]
+    [f] = review(cells, "checkpoint-save-best-only")
+    assert f.fix is not None and f.fix.safe is safe

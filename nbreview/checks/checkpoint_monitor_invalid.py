@@ -124,6 +124,8 @@ def _status(facts, fit: CallRecord, key: str):
         return None, keys, None  # the printed names do not match what we expect: do not guess
     if keys is None:
         return None, None, None
+    if facts.old_keras and key.removeprefix("val_") in ("acc", "accuracy"):
+        return None, keys, None  # an old Keras logs `acc` for 'accuracy'
     return keys.status(key), keys, None
 
 

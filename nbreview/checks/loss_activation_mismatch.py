@@ -42,10 +42,12 @@ class LossActivationMismatch(Rule):
                       "output": facts.quote(head.activation_layer.site, 60) if head else None}
             related = [out_site] if out_site is not None else []
             variant = None
+            single_label = False
             for fit in fits.get(id(comp), []):
                 labels = facts.label_encoding(fit.args.get("x")) or facts.label_encoding(fit.args.get("y"))
                 if labels is None:
                     continue
+                single_label = single_label or labels.encoding in ("onehot", "sparse")
                 params["labels"] = labels.text
                 if labels.encoding == "onehot" and loss.kind == "sparse":
                     variant = "onehot_sparse"
@@ -55,8 +57,8 @@ class LossActivationMismatch(Rule):
                     related.append(labels.site)
                     break
             if variant is None and head is not None:
-                if loss.kind == "binary" and units is not None and units >= 3:
-                    variant = "binary_multiclass"
+                if loss.kind == "binary" and units is not None and units >= 3 and (act == "softmax" or single_label):
+                    variant = "binary_multiclass"  # (sigmoid + binary CE on multi-label data is right)
                 elif act == "sigmoid" and units is not None and units >= 3 and loss.kind in ("categorical", "sparse"):
                     variant = "sigmoid_multiclass"
                 elif act == "softmax" and units == 1:

@@ -573,6 +573,13 @@ class Facts:
         """`pip install` commands (shell escapes, `%pip`, bare automagic lines)."""
         return installs(self.program)
 
+    @cached_property
+    def old_keras(self) -> bool:
+        """TensorFlow 1.x or Keras < 2.3 is in use (they log `acc` for `'accuracy'`)."""
+        from .packages import old_keras
+
+        return old_keras(self.program, self.installs)
+
 
 def analyse(program: Program) -> Facts:
     interp = Interpreter()

@@ -76,3 +76,29 @@ def installs(program: Program) -> list[Install]:
                 if pk:
                     out.append(Install(_placeholder(cc.index, i, len(line)), line.strip(), pk))
     return out
+
+
+_OLD_PIN = re.compile(r"^(tensorflow(-gpu|-cpu)?==1\.|keras==2\.[0-2]\b|keras==1\.)")
+_TF_VERSION_MAGIC = re.compile(r"%tensorflow_version\s+1")
+_VERSION_PRINT = re.compile(r"\b(tf|tensorflow|keras)\.__version__")
+
+
+def old_keras(program: Program, installs_: list[Install]) -> bool:
+    """Keras older than 2.3 (standalone) or TensorFlow 1.x: such versions log `acc` for
+    `metrics=['accuracy']`. Told by a pinned install, Colab's `%tensorflow_version 1.x`, or a
+    printed version in a saved output."""
+    for inst in installs_:
+        if any(_OLD_PIN.match(p) for p in inst.packages) or any(
+                _OLD_PIN.match(w) for w in inst.text.split()):
+            return True
+    for cc in program.cells:
+        if any(_TF_VERSION_MAGIC.search(text) for _line, text in cc.masked.magics):
+            return True
+        if _VERSION_PRINT.search(cc.cell.source) and cc.cell.outputs:
+            from ..outputs import output_text
+
+            text = output_text(cc.cell.outputs)
+            if re.search(r"(?m)^\s*1\.\d+\.\d+\s*$", text) or re.search(r"(?m)^\s*2\.[0-2]\.\d+\s*$", text) \
+                    and "keras.__version__" in cc.cell.source and "tf.__version__" not in cc.cell.source:
+                return True
+    return False

@@ -129,7 +129,7 @@ class Sampling:
             if rec.method == "sample":
                 replace = rec.args.get("replace")
                 if isinstance(replace, Const) and replace.value is True and (
-                        rec.site.loops or _in_group_apply(rec) or "n" in rec.args or "#0" in rec.args):
+                        rec.site.loops or _in_group_apply(rec) or _class_subset(rec.receiver)):
                     frac = rec.args.get("frac")
                     if isinstance(frac, Const) and frac.value == 1 and not rec.site.loops:
                         continue  # a bootstrap of the whole frame
@@ -202,6 +202,15 @@ def _may_be_network(facts: "Facts", fit: CallRecord) -> bool:
     network's features is stacking, not pseudo-labelling."""
     recv = fit.receiver
     return not isinstance(recv, Obj) or facts.is_model(recv) or facts.kind_of(recv).value == "unknown"
+
+
+def _class_subset(v: Value | None) -> bool:
+    """Rows of one class: `df[df.label == k]`, `df.loc[df.label == 1]`."""
+    if not isinstance(v, Obj) or v.kind is not ObjKind.SUBSCRIPT:
+        return False
+    node = v.site.node
+    sl = node.slice if isinstance(node, ast.Subscript) else None
+    return isinstance(sl, ast.Compare) and all(isinstance(op, ast.Eq) for op in sl.ops)
 
 
 def _in_group_apply(rec: CallRecord) -> bool:

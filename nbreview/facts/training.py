@@ -180,6 +180,12 @@ def logged_keys(facts: "Facts", fit: CallRecord) -> LoggedKeys | None:
     names = metric_names(facts, compile_rec)
     if names is None:
         return None
+    cbs = fit.arg("callbacks")
+    if cbs is not None and not isinstance(cbs, Seq) and not (isinstance(cbs, Const) and cbs.value is None):
+        return None
+    for cb in (cbs.items if isinstance(cbs, Seq) else ()):
+        if not (isinstance(cb, Obj) and cb.kind is ObjKind.CALL and (cb.api or "").startswith("keras.callbacks.")):
+            return None  # a callback of the notebook's own (or one we cannot see) may add keys to the logs
     validation = has_validation(fit)
     if validation is None:
         return None
