@@ -92,4 +92,4 @@ def _per_epoch_decay(lrs: list[float], min_factor: float) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.2g}" if x < 1e-3 or x >= 1 else f"{x:.2g}"
+    return f"{x:.2g}"

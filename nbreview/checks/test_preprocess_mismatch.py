@@ -10,7 +10,8 @@ from ..facts.preprocessing import Preproc
 from ..facts.values import CallRecord, Obj
 from .base import Context, Rule, register
 
-PIXELS = {"raw": "0..255", "unit": "[0, 1]", "tf": "[-1, 1]", "caffe": "caffe", "torch": "torch"}
+PIXELS = {"raw": "0..255", "unit": "[0, 1]", "tf": "[-1, 1]", "caffe": "x − mean (BGR)",
+          "torch": "(x / 255 − mean) / std"}
 _COMMENTED_RESCALE = re.compile(r"#\s*rescale\s*=")
 
 
@@ -55,7 +56,7 @@ class TestPreprocessMismatch(Rule):
             commented = p.source is not None and _commented_rescale(facts, p.source)
             ctx.report(site, subject=rec, variant=("commented" if commented else ("default" if role == "prediction" else role)), params={
                 "data": facts.describe(data), "train": facts.describe(fit.args.get("x")),
-                "train_scaling": a.text or _plain(a.pixels), "scaling": b.text or _plain(b.pixels),
+                "train_scaling": a.text or None, "scaling": b.text or None,
                 "train_pixels": PIXELS.get(a.pixels), "pixels": PIXELS.get(b.pixels)},
                 related=[s for s in (a.site, rec.site) if s is not None])
             return
@@ -65,10 +66,6 @@ class TestPreprocessMismatch(Rule):
                 "data": facts.describe(data), "train": facts.describe(fit.args.get("x")),
                 "size": f"{p.size[0]}x{p.size[1]}", "train_size": f"{ptrain.size[0]}x{ptrain.size[1]}"},
                 related=[s for s in (ptrain.size_site, rec.site) if s is not None])
-
-
-def _plain(pixels: str) -> str:
-    return {"raw": "no scaling", "unit": "/255"}.get(pixels, pixels)
 
 
 def _commented_rescale(facts, gen: Obj) -> bool:

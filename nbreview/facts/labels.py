@@ -92,7 +92,7 @@ def label_encoding(data: Value | None, quote, depth: int = 0) -> Labels | None:
                 return None
             node = data.arg_sites.get("class_mode")
             site = data.site.at(node) if node is not None else data.site
-            return Labels(enc, site, quote(site))
+            return Labels(enc, site, quote(site) if node is not None else f"class_mode={mode.value!r}")
         if data.api == "flow":
             y = data.arg("y")
             if isinstance(y, Obj) and y.kind is ObjKind.CALL and y.api == "keras.utils.to_categorical":
@@ -121,7 +121,7 @@ def label_encoding(data: Value | None, quote, depth: int = 0) -> Labels | None:
             return None
         node = data.arg_sites.get("label_mode")
         site = data.site.at(node) if node is not None else data.site
-        return Labels(enc, site, quote(site))
+        return Labels(enc, site, quote(site) if node is not None else f"label_mode={mode.value!r}")
     return None
 
 
