@@ -90,7 +90,7 @@ MUTANTS = [
     ("facts/training.py", "                return None\n        return False", "                return False\n        return False"),
     ("facts/training.py", "            return snake(cls), False", "            return snake(cls), True"),
     ("facts/loops.py", "    if recv_names & loop.assigned:\n        return True", "    if recv_names & loop.assigned:\n        return False"),
-    ("facts/preprocessing.py", '    if data.kind == "raw":\n        return model', '    if data.kind == "raw":\n        return data'),
+    ("facts/preprocessing.py", '    if before.kind == "raw":\n        return step', '    if before.kind == "raw":\n        return before'),
     ("facts/structure.py", "    if not layers or layers[-1].rank != 4:", "    if not layers:"),
     ("facts/sampling.py", "all(isinstance(op, (ast.Eq, ast.In)) for op in sl.ops):\n            return False",
      "all(isinstance(op, (ast.Eq, ast.In)) for op in sl.ops):\n            return True"),

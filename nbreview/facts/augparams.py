@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import apis
-from .values import Const, Func, Obj, ObjKind, Seq, Site, Value
+from .values import Const, Func, Obj, ObjKind, Seq, Site, Value, number
 
 if TYPE_CHECKING:
     from . import Facts
@@ -63,10 +63,7 @@ class AugOps:
         return size
 
 
-def _num(v: Value | None) -> float | None:
-    if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
-        return float(v.value)
-    return None
+_num = number
 
 
 def _pair(v: Value | None) -> tuple[float, float] | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import apis
-from .values import Const, Func, Obj, ObjKind, Ref, Seq, Site, Value
+from .values import Const, Func, Obj, ObjKind, Ref, Seq, Site, Value, number
 
 if TYPE_CHECKING:
     from . import Facts
@@ -422,21 +422,17 @@ def effective(data: Scaling | None, model: Scaling | str | None) -> Scaling | No
     """The scaling the backbone sees: the data's, then the model's own layers before it."""
     if data is None or model is None:
         return None
-    if model == "keep":
-        return data
-    assert isinstance(model, Scaling)
-    if data.kind == "raw":
-        return model
-    return Scaling("other", site=data.site, owner=data.owner)
+    return _stack(data, model)
 
 
 def _stack(before: Scaling, step: Scaling | str) -> Scaling:
+    """`before`, then `step` ("keep": nothing). A scaling applied to scaled pixels is "other"."""
     if step == "keep":
         return before
     assert isinstance(step, Scaling)
     if before.kind == "raw":
         return step
-    return Scaling("other", site=step.site, owner=step.owner)
+    return Scaling("other", site=before.site, owner=before.owner)
 
 
 def _stack_kind(current: Scaling | str | None, step: Scaling) -> Scaling | str | None:
@@ -447,10 +443,7 @@ def _stack_kind(current: Scaling | str | None, step: Scaling) -> Scaling | str |
     return Scaling("other", site=step.site, owner=step.owner)
 
 
-def _num(v: Value | None) -> float | None:
-    if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
-        return float(v.value)
-    return None
+_num = number
 
 
 def _size(v: Value | None) -> tuple[int, int] | None:

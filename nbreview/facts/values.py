@@ -310,6 +310,13 @@ class Gap:
     funcs: tuple["Func", ...] = ()
 
 
+def number(v: Value | None) -> float | None:
+    """The value of a numeric constant (booleans excluded) as a float, else None."""
+    if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+        return float(v.value)
+    return None
+
+
 def const_value(v: Value | None, default: Any = None) -> Any:
     return v.value if isinstance(v, Const) else default
 
