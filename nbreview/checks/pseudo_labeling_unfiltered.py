@@ -14,5 +14,5 @@ class PseudoLabelingUnfiltered(Rule):
         facts = ctx.facts
         for p in facts.pseudo_labelling():
             ctx.report(p.site, subject=p.fit, variant="copy" if p.how == "copy" else "default",
-                       params={"code": facts.quote(p.site, 80), "prediction": facts.quote(p.prediction, 80)},
+                       params={"data": facts.name_of(p.data) if p.data is not None else None},
                        related=[p.prediction, p.fit.site])

@@ -33,6 +33,7 @@ from .values import (
     Ref,
     Seq,
     Site,
+    Store,
     Unknown,
     Use,
     Value,
@@ -107,6 +108,7 @@ class Interpreter:
         self.imports: list[tuple[Site, str]] = []  # every imported qualified name
         self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
+        self.stores: list[Store] = []  # obj.attr = value and obj[key] = value, in evaluation order
         self.gaps: list[Gap] = []  # where the analysis could not see everything
         self.item_sets: list[tuple[Site, Value, Value, Value]] = []  # obj[key] = value (base, key, value)
         self.forward_results: dict[int, Value] = {}  # model object id -> what its followed forward returned
@@ -395,11 +397,12 @@ class Interpreter:
                 self.assignments.append((ctx.site(stmt), target.id, value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
-            starred = any(isinstance(e, ast.Starred) for e in elts)
             if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and \
-                    len(value.value) == len(elts) and not starred:
-                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)
-            if isinstance(value, Seq) and len(value.items) == len(elts) and not starred:
+                    len(value.value) == len(elts) and not any(isinstance(e, ast.Starred) for e in elts):
+                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)  # `a, b = 64, 16`
+            if isinstance(value, Seq) and len(value.items) == len(elts) and not any(
+                isinstance(e, ast.Starred) for e in elts
+            ):
                 for e, v in zip(elts, value.items):
                     self.assign(e, v, frame, ctx, stmt, record)
             else:
@@ -419,10 +422,13 @@ class Interpreter:
             if isinstance(base, Obj) and _may_mutate(base, site):
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
+            self.stores.append(Store(site, base, "attr", target.attr, value, self.seq))
         elif isinstance(target, ast.Subscript):
             base = self.eval(target.value, frame, ctx)
             key = self.eval(target.slice, frame, ctx)
             site = ctx.site(stmt)
+            if isinstance(base, Obj):
+                self.stores.append(Store(site, base, "item", key, value, self.seq))
             if not _may_mutate(base, site):
                 pass
             elif isinstance(base, Dict):
@@ -603,7 +609,14 @@ class Interpreter:
             for v in values[1:]:
                 result = (result and v.value) if isinstance(e.op, ast.And) else (result or v.value)  # type: ignore
             return Const(result, ctx.site(e))
-        return UNKNOWN
+        # `callbacks or []`, `kwargs or {}`: the first operand whose truth is known decides
+        for v in values[:-1]:
+            truth = _truth(v)
+            if truth is None:
+                return UNKNOWN
+            if truth is isinstance(e.op, ast.Or):
+                return v
+        return values[-1]
 
     def eval_Compare(self, e: ast.Compare, frame: Frame, ctx: _Ctx) -> Value:
         left = self.eval(e.left, frame, ctx)
@@ -1118,6 +1131,20 @@ def _own_method(receiver: Value | None, method: str) -> Func | None:
             return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.node.decorator_list \
                 else None
         cls = next((b for b in cls.bases if isinstance(b, Class)), None)
+    return None
+
+
+def _truth(v: Value) -> bool | None:
+    """The truth of a value when it is known: constants, and containers whose items are known."""
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:
+            return None
+    if isinstance(v, (Seq, Dict)) and v.complete:
+        return bool(v.items)
+    if isinstance(v, (Func, Class)):
+        return True
     return None
 
 

@@ -49,6 +49,7 @@ class PseudoLabels:
     prediction: Site  # the predict call
     fit: CallRecord  # the fit that trains on them
     how: str  # frame | copy
+    data: Obj | None = None  # what they join (the concatenated table)
 
 
 def _is_prediction(o: Obj) -> bool:
@@ -164,8 +165,8 @@ class Sampling:
                     if filtered or pred.seq > fit.seq:
                         continue
                     joint = _joining_step(data, pred)
-                    out.append(PseudoLabels(joint or data.site if isinstance(data, Obj) else fit.site, pred.site,
-                                            fit, "frame"))  # type: ignore[union-attr]
+                    site = joint.site if joint is not None else (data.site if isinstance(data, Obj) else fit.site)
+                    out.append(PseudoLabels(site, pred.site, fit, "frame", joint))
         out.extend(self._copies(fits))
         return out
 
@@ -218,7 +219,7 @@ def _in_group_apply(rec: CallRecord) -> bool:
     return any(f.name == "<lambda>" for f in rec.site.funcs)
 
 
-def _joining_step(data: Value, pred: Obj) -> Site | None:
+def _joining_step(data: Value, pred: Obj) -> Obj | None:
     """Where the predictions join other data: the concatenation (or `append`) on the way."""
     stack: list[Value] = [data]
     seen: set[int] = set()
@@ -236,7 +237,7 @@ def _joining_step(data: Value, pred: Obj) -> Site | None:
                                                      "numpy.append", "numpy.hstack")) or \
                 (cur.kind is ObjKind.METHOD and cur.api in ("append", "concatenate")):
             if any(p is pred for p, _f in derived_predictions(cur)):
-                return cur.site
+                return cur
         if cur.origin is not None:
             stack.append(cur.origin)
         stack.extend(cur.args.values())
