@@ -80,6 +80,9 @@ def check(
                                           help="Use this nbreview.toml / pyproject.toml instead of looking "
                                                "upwards from each notebook."),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    evidence: Optional[List[Path]] = typer.Option(None, "--evidence",
+                                                  help="Evidence of `nbreview verify` (a file, or a folder of them): "
+                                                       "the measured numbers go into the matching remarks."),
     fix: bool = typer.Option(False, "--fix", help="First apply nbreview's safe fixes in place (no backup: for "
                                                   "files under version control), then review what is left."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix: also apply the fixes that "
@@ -120,6 +123,8 @@ def check(
     if not run.notebooks:
         _fail("no notebooks (*.ipynb) found under: " + ", ".join(str(p) for p in paths))
     run.lang = lang
+    if evidence:
+        _attach_evidence(run, evidence)
     if write_baseline is not None or baseline is not None:
         _baseline(run, baseline, write_baseline)
     if output is not None and format in ("html", "markdown") and _is_report_dir(output):
@@ -144,6 +149,20 @@ def check(
         sys.stdout.write(text)
         sys.stdout.flush()
     raise typer.Exit(exit_code(run, fail_on))
+
+
+def _attach_evidence(run, paths: List[Path]) -> None:
+    from .verify.evidence import EvidenceError, attach, load_many
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"--evidence: no such file or directory: {', '.join(missing)}")
+    try:
+        docs = load_many(paths)
+    except EvidenceError as exc:
+        _fail(f"--evidence: {exc}")
+    for note in attach(run, docs):
+        typer.echo(f"nbreview: {note}", err=True)
 
 
 def _fix_before_check(paths: List[Path], options, unsafe: bool) -> None:
@@ -269,6 +288,81 @@ def exit_code(run, fail_on: str) -> int:
     if any(nb.unreadable for nb in run.notebooks):
         return EXIT_ERROR
     return EXIT_CLEAN
+
+@app.command()
+def verify(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Notebooks or folders (searched recursively)."),
+    data: str = typer.Option("synthetic", "--data", help="A folder with one sub-folder per class, a CSV (path and "
+                             "label columns), or `synthetic` (generated images; no data needed)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Epochs per run (default: the notebook's; "
+                                         "at most 5 on a CPU)."),
+    image_size: Optional[int] = typer.Option(None, "--image-size", min=16, help="Square input size (default: the "
+                                             "notebook's; at most 64 on a CPU)."),
+    limit_images: Optional[int] = typer.Option(None, "--limit-images", min=10,
+                                               help="Use at most this many images (stratified)."),
+    seeds: str = typer.Option("3", "--seeds", help="How many seeds (`3` = 0,1,2) or a list (`1,7,42`)."),
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="Only these experiments (rule slugs, "
+                                              "comma-separated); default: every experiment for the notebook's remarks."),
+    weights: str = typer.Option("imagenet", "--weights", help="imagenet | none | FILE (weights of the notebook's "
+                                "backbone; falls back to none, with a message, when ImageNet weights cannot be had)."),
+    backbone: str = typer.Option("auto", "--backbone", help="auto | notebook | mini: the notebook's keras.applications "
+                                 "network, or nbreview-mini, a small stand-in with the same input stem (auto: mini on "
+                                 "a CPU, the notebook's on a GPU)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Batch size (default: the notebook's)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Evidence file (one notebook: FILE.json) or "
+                                          "folder (default: NAME.verify.json here; nbreview-verify/ for several)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | gpu"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks verified in parallel (one per GPU, "
+                             "or CPU processes)."),
+    lang: str = typer.Option("ru", "--lang", help="ru | en (messages printed while running)"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on a terminal)."),
+    list_experiments: bool = typer.Option(False, "--list", help="List the experiments and exit."),
+) -> None:
+    """Measure what the remarks cost: a reference training run, as written and fixed, over several seeds.
+
+    Needs the `verify` extra (pip install "nbreview[verify]"). The notebook's code is never run:
+    nbreview trains its own pipeline with the parameters read from the notebook."""
+    from .verify.experiments import load_all
+
+    registry = load_all()
+    if list_experiments:
+        for slug, exp in registry.items():
+            typer.echo(f"{slug:<28} {exp.kind:<9} {exp.title.get(lang, exp.title.get('en', ''))}")
+        raise typer.Exit(EXIT_CLEAN)
+    if not paths:
+        _fail("verify: give a notebook or a folder (see nbreview verify --help)")
+    for name, value, allowed in (("--device", device, ("auto", "cpu", "gpu")),
+                                 ("--backbone", backbone, ("auto", "notebook", "mini")),
+                                 ("--lang", lang, ("ru", "en"))):
+        if value not in allowed:
+            _fail(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+    if weights not in ("imagenet", "none") and not Path(weights).is_file():
+        _fail(f"--weights {weights!r}: not imagenet, none or an existing weights file")
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"--seeds {seeds!r}: a count (3) or a comma-separated list of integers")
+    if len(seed_list) == 1 and "," not in seeds:
+        seed_list = list(range(max(1, seed_list[0])))
+    if not seed_list:
+        _fail("--seeds: at least one seed")
+    wanted = sorted(_split(rules)) if rules else None
+    unknown = sorted(set(wanted or []) - set(registry))
+    if unknown:
+        _fail(f"--rules: no experiment for {', '.join(unknown)}; experiments: {', '.join(registry)}")
+    if data != "synthetic" and not Path(data).exists():
+        _fail(f"--data {data!r}: no such folder or file (or use --data synthetic)")
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:  # found, not imported: the device is chosen first
+        _fail('verify needs the verify extra: pip install "nbreview[verify]" (TensorFlow and Keras 3)')
+    from .verify.plan import Options as VerifyOptions
+    from .verify.runner import run
+
+    opts = VerifyOptions(data=data, epochs=epochs, image_size=image_size, limit_images=limit_images,
+                         seeds=seed_list, rules=wanted, weights=weights, backbone=backbone, batch_size=batch_size,
+                         device=device, lang=lang)
+    raise typer.Exit(run(paths, opts, output, jobs, progress))
 
 
 @app.command("rules")

@@ -117,6 +117,8 @@ class Place:
 class Evidence:
     message: str
     place: Place
+    title: str = ""  # what backs it: the saved output, a training run of `nbreview verify`, ...
+    kind: str = "output"  # output | training | static | unverified (see model.OutputEvidence)
 
 
 @dataclass
@@ -395,7 +397,7 @@ def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) 
             if r.cell not in seen_cells:
                 seen_cells.add(r.cell)
                 related.append(_place(report, r.cell, r.line, lang, r.line, context=0))
-        evidence = [Evidence(e.message(lang), _evidence_place(report, e, lang)) for f in fs for e in f.evidence]
+        evidence = _evidence(report, fs, lang)
         topic = info.topic if info and info.topic in TOPICS["en"] else "other"
         remark = Remark(
             id="",
@@ -411,7 +413,7 @@ def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) 
             also=also,
             also_text=same_in(also, lang, here=place),
             related=related,
-            evidence=evidence[:1],
+            evidence=evidence,
             consequence=info.consequence if info else 50,
             findings=fs,
             topic=topic,
@@ -445,6 +447,22 @@ def _topics(remarks: list[Remark]) -> list[Topic]:
         if not out or out[-1].key != r.topic:
             out.append(Topic(r.topic, r.topic_title, []))
         out[-1].remarks.append(r)
+    return out
+
+
+def _evidence(report: NotebookReport, fs: list[Finding], lang: str) -> list[Evidence]:
+    """The first quote of the saved outputs, then what `nbreview verify` measured (once per message)."""
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for e in (e for f in fs for e in f.evidence):
+        if e.kind == "output" and any(x.kind == "output" for x in out):
+            continue
+        msg = e.message(lang)
+        if msg in seen:
+            continue
+        seen.add(msg)
+        title = LABELS[lang]["evidence"] if e.kind == "output" else "nbreview verify"
+        out.append(Evidence(msg, _evidence_place(report, e, lang), title, e.kind))
     return out
 
 
@@ -489,6 +507,8 @@ def autofix_note(findings: list[Finding], lang: str) -> str:
 def _evidence_place(report: NotebookReport, e: OutputEvidence, lang: str) -> Place:
     place = _place(report, e.cell, 1, lang, quote=False)
     place.lines = [Line(0, text) for text in e.lines]
+    if e.kind != "output":
+        place.label = ""  # a measurement, not a cell of the notebook
     return place
 
 

@@ -61,12 +61,17 @@ class CellEdit:
 
 @dataclass
 class OutputEvidence:
-    """What the notebook's saved outputs show about a finding (e.g. the epoch log of a fit)."""
+    """What backs a finding beyond the code: the notebook's saved outputs (e.g. the epoch log of a fit),
+    or a measurement of `nbreview verify` (`check --evidence`)."""
 
     cell: int
     execution_count: int | None
     messages: dict[str, str]  # lang -> one or two sentences
     lines: list[str] = field(default_factory=list)  # the output lines quoted as they were printed
+    # "output": the notebook's saved outputs; "training" / "static": measured by nbreview verify (a training
+    # run / the installed Keras); "unverified": verify evidence was given but has no result for this finding
+    kind: str = "output"
+    data: dict[str, Any] = field(default_factory=dict)  # measured numbers, for machine formats
 
     def message(self, lang: str = "ru") -> str:
         return self.messages.get(lang) or self.messages.get("en", "")

@@ -394,7 +394,8 @@ def test_reviews_have_no_placeholders_and_counts_agree(path):
                       *(e.message for e in r.evidence)]
         texts += [n.message for n in rv.praise + rv.questions]
         for text in texts:
-            assert not re.search(r"\{[a-z_]+\}|\[\[|\]\]|``|\bNone\b|`…`", text), (path.name, text)
+            prose = re.sub(r"`[^`]+`", "`code`", text)  # the student's own quoted code may hold braces
+            assert not re.search(r"\{[a-z_]+\}|\[\[|\]\]|``|\bNone\b|`…`", prose), (path.name, text)
         assert sum(rv.counts.values()) == len(rv.remarks)
         assert [r.number for r in rv.remarks] == list(range(1, len(rv.remarks) + 1))
         assert all(r in rv.remarks for r in rv.top)

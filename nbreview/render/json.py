@@ -31,6 +31,11 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
             "related": [r.to_json() for r in f.related],
             "fix": None if f.fix is None else {"safe": f.fix.safe, "description": f.fix.description.get(lang, "")},
         }
+        verified = [e for e in f.evidence if e.kind != "output"]
+        if verified:  # only with `check --evidence`: what nbreview verify measured
+            e = verified[0]
+            item["verification"] = {**e.data, "status": "verified" if e.kind in ("training", "static") else
+                                    "not_verified", "kind": e.kind, "message": e.message(lang)}
         findings.append(item)
     return {
         "path": nb.path,

@@ -148,7 +148,9 @@ def _remark(console, rv, r, color: bool) -> None:
     for q in r.quotes:
         _para(console, q.message, style="cyan" if color else None)
     for e in r.evidence:
-        _para(console, f"{L['evidence']} ({e.place.label}): {e.message}", style="yellow" if color else None)
+        where = f" ({e.place.label})" if e.place.label else ""
+        _para(console, f"{e.title}{where}: {e.message}",
+              style=("green" if e.kind in ("training", "static") else "yellow") if color else None)
         for ln in e.place.lines:
             _para(console, ln.text, indent=6, style="dim")
     if r.also:
