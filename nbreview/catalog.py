@@ -47,6 +47,7 @@ class Example:
     fixed_unsafe: list[str] | None = None
     outputs: list[str] | None = None  # the saved stream output of each code cell ("" for none)
     counts: list[int] | None = None  # each code cell's `In [n]` (0: not run), for out-of-order notebooks
+    executed: bool = True  # False: saved as never run (no execution counts)
 
     @property
     def fires(self) -> bool:
@@ -146,7 +147,7 @@ def _load_one(path: Path) -> RuleInfo:
                 fixed=list(e["fixed"]) if "fixed" in e else None,
                 fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None,
                 outputs=list(e["outputs"]) if "outputs" in e else None,
-                counts=list(e["counts"]) if "counts" in e else None)
+                counts=list(e["counts"]) if "counts" in e else None, executed=bool(e.get("executed", True)))
         for e in data.get("example", [])
     ]
     return RuleInfo(
@@ -187,3 +188,50 @@ def catalog() -> dict[str, RuleInfo]:
 
 def get(slug: str) -> RuleInfo | None:
     return catalog().get(slug)
+
+
+# The sentence that opens a remark about code the saved notebook does not run (see
+# `nbreview.facts.values.Reach`): the function nothing calls, or the branch no call takes.
+REACH_NOTES = {
+    "uncalled": {
+        "ru": "Функция[[ `{func}`]] в сохранённом ноутбуке не вызывается (вызов удалён или закомментирован), "
+              "но её код остаётся и сработает так же, как только вы её снова вызовете. ",
+        "en": "The function[[ `{func}`]] is not called in the saved notebook (its call was removed or commented "
+              "out), but its code is still there and will behave the same as soon as you call it again. ",
+    },
+    "dead": {
+        "ru": "Этот код в сохранённом ноутбуке не выполняется:[[ при всех вызовах `{func}`]] условие "
+              "`{cond}` {truth}. Замечание относится к нему на случай, если вы его включите. ",
+        "en": "This code does not run in the saved notebook:[[ at every call of `{func}`,]] `{cond}` is {truth}. "
+              "The remark applies once you enable it. ",
+    },
+}
+_TRUTH = {"ru": ("ложно", "истинно"), "en": ("false", "true")}
+
+
+def reach_note(lang: str, reach: Any, cell_source: str) -> str:
+    """The opening sentence for a finding about code that does not run (`reach`: a Reach)."""
+    import ast
+
+    func = getattr(reach.func, "name", None)
+    if func == "<lambda>":
+        func = None
+    cond = None
+    if reach.cond is not None:
+        try:
+            cond = ast.get_source_segment(cell_source, reach.cond) or ast.unparse(reach.cond)
+        except Exception:  # noqa: BLE001 - a quote is a nicety
+            cond = None
+        cond = " ".join(cond.split()).replace("`", "\u02cb") if cond else None  # stays one code span
+    table = REACH_NOTES.get(reach.kind, {})
+    template = table.get(lang) or table.get("en", "")
+    truth = _TRUTH.get(lang, _TRUTH["en"])[1 if reach.negated else 0]
+    if reach.kind == "dead" and not cond:
+        return ""
+    return _format(template, {"func": func, "cond": cond, "truth": truth})
+
+
+def lower_severity(severity: str) -> str:
+    """One step less: error -> warning -> advice."""
+    order = ("error", "warning", "advice")
+    return order[min(order.index(severity) + 1, 2)] if severity in order else severity

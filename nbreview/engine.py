@@ -251,20 +251,28 @@ def _finding(nb: Notebook, info: cat.RuleInfo, hit, options: Options) -> Finding
         if r.cell not in cells_seen:  # one pointer per other cell is enough for a reader
             cells_seen.add(r.cell)
             related.append(_location(nb, r.cell, r.line, r.column, max(r.line, r.end_line)))
-    params = {k: _quotable(v) for k, v in hit.params.items()}
-    messages = {lang: info.render_message(lang, params, hit.variant) for lang in options.langs}
+    quoted = {k: _quotable(v) for k, v in hit.params.items()}
+    messages = {lang: info.render_message(lang, quoted, hit.variant) for lang in options.langs}
+    severity = hit.severity or info.severity
+    params = {k: v for k, v in quoted.items() if v is not None}
+    if hit.reach is not None:  # code the saved notebook does not run: say so first
+        where = nb.cells[hit.reach.cell].source if 0 <= hit.reach.cell < len(nb.cells) else ""
+        messages = {lang: cat.reach_note(lang, hit.reach, where) + text for lang, text in messages.items()}
+        params["not_run"] = hit.reach.kind
+        if hit.reach.kind == "dead" and not hit.severity:
+            severity = cat.lower_severity(severity)
     fix = None
     if hit.fix is not None:
         fix = Fix(hit.fix.safe, {lang: info.autofix_text(lang, hit.fix.variant) for lang in options.langs})
     return Finding(
         rule=info.slug,
         code=info.code,
-        severity=hit.severity or info.severity,
+        severity=severity,
         location=loc,
         messages=messages,
         related=related,
         fix=fix,
-        params={k: v for k, v in hit.params.items() if v is not None},
+        params=params,
         variant=hit.variant,
         group=hit.group,
     )

@@ -172,7 +172,21 @@ class _Fixer:
             if len(taken) == 1:
                 self.reject(sources, taken[0], problem)
                 continue
-            # one of them misbehaves: try each alone, keep the first that checks out
+            # one of them misbehaves: first the fixes of one rule together (they may only make sense
+            # together: the rescale of the training and of the test generator), then each alone;
+            # keep the first that checks out
+            kept = False
+            for group in _rule_groups(taken):
+                hunks = [h for f in group for h in f.edits]
+                trial = _applied(sources, hunks)
+                trial_report = self.review(trial)
+                if _compare(report, trial_report, hunks, group) is None:
+                    self._record(group)
+                    sources, report = trial, trial_report
+                    kept = True
+                    break
+            if kept:
+                continue
             for f in taken:
                 alone = _applied(sources, list(f.edits))
                 alone_report = self.review(alone)
@@ -192,6 +206,14 @@ class _Fixer:
             assert f.fix is not None
             self.applied.append(AppliedFix(f.rule, f.code, f.location.cell, f.location.line, f.fix.safe,
                                            dict(f.fix.description)))
+
+
+def _rule_groups(taken: list[Finding]) -> list[list[Finding]]:
+    """The findings of one round grouped by rule, for the rules with more than one (in order)."""
+    groups: dict[str, list[Finding]] = {}
+    for f in taken:
+        groups.setdefault(f.rule, []).append(f)
+    return [g for g in groups.values() if len(g) > 1 and len(g) < len(taken)]
 
 
 def _applied(sources: dict[int, str], hunks: list[CellEdit]) -> dict[int, str]:

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py", "tests/test_fix.py",
-         "tests/test_submissions_facts.py"]
+         "tests/test_submissions_facts.py", "tests/test_keras_catalog.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -29,8 +29,8 @@ MUTANTS = [
      "            else:\n                merged[name] = a  # type: ignore[assignment]"),
     ("facts/interpreter.py", "merged[name] = only if name not in before else UNKNOWN",
      "merged[name] = only"),
-    ("facts/interpreter.py", "self.exec_block(s.body if test.value else s.orelse, frame, ctx)",
-     "self.exec_block(s.body, frame, ctx)"),
+    ("facts/interpreter.py", "return self.exec_block(s.body if taken else s.orelse, frame, ctx)",
+     "return self.exec_block(s.body, frame, ctx)"),
     ("facts/interpreter.py", "        return body if body is orelse else UNKNOWN", "        return body"),
     ("facts/interpreter.py", 'frame.vars[name] = Unknown(f"changed in the loop at line {loop.line}")', "pass"),
     ("facts/loops.py", '        if node.api == "cache":\n            return True',
@@ -125,6 +125,30 @@ REVIEW_MUTANTS = [
      "if not hidden:"),
     ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
      "            if False:"),
+    # Keras catalog (issue 10): identity tests, per-constant loops, early return, code that does not run
+    ("facts/interpreter.py", "        return same if isinstance(op, ast.Is) else not same", "        return same"),
+    ("facts/interpreter.py", "if items is not None and _calls_own_function(s.body, frame):",
+     "if False and _calls_own_function(s.body, frame):"),
+    ("facts/interpreter.py", "    return made is None or made.uncalled", "    return True"),
+    ("facts/interpreter.py", "                if self.exec_stmt(stmt, frame, ctx) is True and ctx.funcs:",
+     "                if self.exec_stmt(stmt, frame, ctx) is True and False:"),
+    ("facts/interpreter.py", "                    func.frame = Frame(func.defined_vars, self.globals)", "                    pass"),
+    ("facts/interpreter.py", "            if key in self._branches_run:\n                continue",
+     "            if key in self._branches_run:\n                pass"),
+    ("engine.py", "            severity = cat.lower_severity(severity)", "            pass"),
+    ("facts/training.py", "                return None\n        return False", "                return False\n        return False"),
+    ("facts/training.py", "            return snake(cls), False", "            return snake(cls), True"),
+    ("facts/loops.py", "    if recv_names & loop.assigned:\n        return True", "    if recv_names & loop.assigned:\n        return False"),
+    ("facts/preprocessing.py", '    if before.kind == "raw":\n        return step', '    if before.kind == "raw":\n        return before'),
+    ("facts/structure.py", "    if not layers or layers[-1].rank != 4:", "    if not layers:"),
+    ("facts/sampling.py", "all(isinstance(op, (ast.Eq, ast.In)) for op in sl.ops):\n            return False",
+     "all(isinstance(op, (ast.Eq, ast.In)) for op in sl.ops):\n            return True"),
+    ("checks/slow_lr_decay.py", "if rises or drops < max(2, (len(lrs) - 1) // 2):", "if rises:"),
+    ("checks/slow_lr_decay.py", "return (lrs[-1] / lrs[0]) ** (1 / drops) >= min_factor - 1e-9", "return True"),
+    ("facts/training.py", "            return None  # a callback of the notebook's own", "            pass  # a callback of the notebook's own"),
+    ("checks/loss_activation_mismatch.py", 'and (act == "softmax" or single_label):', ":"),
+    ("facts/augparams.py", '            if o.kind == "resize" and o.size:', '            if o.size:'),
+    ("facts/labels.py", '            mode = data.arg("class_mode", Const("categorical"))', '            mode = data.arg("class_mode", Const("sparse"))'),
 ]
 
 

@@ -104,5 +104,5 @@ def test_cold_json_check_imports_no_renderer_libraries():
         "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
-    assert json.loads(r.stdout)["summary"]["findings"] == 9
+    assert json.loads(r.stdout)["summary"]["findings"] == 10
     assert r.stderr.split("HEAVY=")[1].strip() == "", r.stderr

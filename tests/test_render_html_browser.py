@@ -91,7 +91,7 @@ def test_review_renders_without_errors(browser, tmp_path):
     page, events = _open(browser, out)
     _assert_clean(events)
     assert "Ревью ноутбука review_keras_mistakes.ipynb" in page.title()
-    assert page.locator("section.remark").count() == 7  # fit_generator twice: one remark; evaluate_generator: its own
+    assert page.locator("section.remark").count() == 8  # fit_generator twice: one remark; evaluate_generator: its own; slow LR decay
     assert page.locator("tr.m").count() >= 6  # the flagged lines are marked
     assert page.locator("#rule-checkpoint-save-best-only").count() == 1
     page.close()

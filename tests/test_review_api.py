@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_review_api_gives_data_and_html():
     r = nbreview.review(ROOT / "fixtures" / "review_keras_mistakes.ipynb")
-    assert len(r.findings) == 9 and r.findings[0].rule == "rescale-efficientnet"
+    assert len(r.findings) == 10 and r.findings[0].rule == "rescale-efficientnet"
     assert [p.rule for p in r.praise] == ["good-fine-tuning"]
     assert {c.task for c in r.checklist} >= {"transfer-learning", "submission-file"}
     shown = r._repr_html_()

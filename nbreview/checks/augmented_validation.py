@@ -26,10 +26,11 @@ class AugmentedValidation(Rule):
 
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
-        fits = facts.method_calls(*apis.FIT_METHODS)
+        fits = facts.method_calls(*apis.FIT_METHODS, include_uncalled=True)
         train_inputs = {id(rec.args.get("x")) for rec in fits}
         targets = [(rec, "validation_data", rec.args.get("validation_data")) for rec in fits]
-        targets += [(rec, "evaluate", rec.args.get("x")) for rec in facts.method_calls(*apis.EVALUATE_METHODS)]
+        targets += [(rec, "evaluate", rec.args.get("x"))
+                    for rec in facts.method_calls(*apis.EVALUATE_METHODS, include_uncalled=True)]
         for rec, role, data in targets:
             if not isinstance(data, Obj) or id(data) in train_inputs and role == "evaluate":
                 continue

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..facts import Facts
-from ..facts.values import Site
+from ..facts.values import Reach, Site
 
 if TYPE_CHECKING:
     from ..edits import NotebookEditor
@@ -61,6 +61,7 @@ class Hit:
     severity: str | None = None  # lower than the catalog's when the rule is less sure
     group: str = ""  # hits with the same rule, variant and group read as one remark
     fix: FixOffer | None = None
+    reach: Reach | None = None  # the finding is about code the saved notebook does not run (see Context.report)
 
 
 class Context:
@@ -79,12 +80,20 @@ class Context:
 
     def report(self, at: Site, *, subject: Any = None, params: dict[str, Any] | None = None,
                related: list[Site] | tuple[Site, ...] = (), variant: str = "default", severity: str | None = None,
-               group: str = "", fix: FixOffer | None = None) -> Hit | None:
-        """Report a finding anchored at `at`. A second report at the same place is ignored."""
+               group: str = "", fix: FixOffer | None = None, reach: Reach | None | str = "auto") -> Hit | None:
+        """Report a finding anchored at `at`. A second report at the same place is ignored.
+
+        Code the saved notebook does not run (a function nothing calls, a branch no call takes)
+        is reported like any other: by default the finding is about such code when `at` or one of
+        the `related` sites (the places that make it true) does not run, and the review then says
+        so (and lowers a dead branch's severity). A rule that knows better passes `reach`."""
         if at.key in self._keys:
             return None
         self._keys.add(at.key)
-        hit = Hit(self.slug, at, subject, dict(params or {}), list(related), variant, severity, group, fix)
+        if reach == "auto":
+            reach = next((s.reach for s in (at, *related) if s.reach is not None), None)
+        hit = Hit(self.slug, at, subject, dict(params or {}), list(related), variant, severity, group, fix,
+                  reach if isinstance(reach, Reach) else None)
         self.hits.append(hit)
         return hit
 

@@ -96,15 +96,19 @@ def _monitor_ok(ctx: Context, ckpt: Obj) -> bool:
         return False
     if mode.value != "auto" and (mode.value == "min") != ("loss" in key or "error" in key):
         return False  # `mode` disagrees with the metric: the "best" file would hold the worst epoch
+    if mode.value == "auto" and not ("acc" in key or "loss" in key):
+        return False  # TF 2.x's "auto" minimises anything without `acc` in its name (val_auc, val_f1)
     fits = ctx.facts.fits_with_callback(ckpt)
     if key in ALWAYS_LOGGED:
         return key == "loss" or all(_has_validation(rec) for rec in fits)
     if not fits:
         return False
-    for rec in fits:
-        keys = ctx.facts.history_keys(rec)
-        if keys is None or key not in keys:
+    for rec in fits:  # the key is surely logged (TF 2.x and Keras 3 names, named metrics, functions)
+        keys = ctx.facts.logged_keys(rec)
+        if keys is None or keys.status(key) is not True:
             return False
+        if ctx.facts.old_keras and key.removeprefix("val_") in ("acc", "accuracy"):
+            return False  # an old Keras logs `acc` for 'accuracy'
     return True
 
 

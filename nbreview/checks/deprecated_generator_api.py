@@ -1,4 +1,5 @@
-"""deprecated-generator-api: fit_generator & co., predict_classes, optimizer `lr=`."""
+"""deprecated-generator-api: fit_generator & co., predict_classes, `predict_proba` on a Keras
+model (scikit-learn's is fine), optimizer `lr=`."""
 from __future__ import annotations
 
 import ast
@@ -17,6 +18,7 @@ REPLACEMENT = {
     "evaluate_generator": "evaluate",
     "predict_generator": "predict",
     "predict_classes": "predict",
+    "predict_proba": "predict",
 }
 # arguments of the generator methods that Keras 3's fit/evaluate/predict no longer accept
 DROPPED_IN_KERAS3 = ("workers", "use_multiprocessing", "max_queue_size")
@@ -36,6 +38,11 @@ class DeprecatedGeneratorApi(Rule):
             ctx.report(rec.site, subject=rec, params={"old": method, "new": REPLACEMENT[method]},
                        variant="predict_classes" if method == "predict_classes" else "default",
                        group=method, fix=_rename_offer(rec))
+        for rec in facts.method_calls("predict_proba", include_uncalled=True):
+            if not _is_keras_model(facts, rec.receiver):
+                continue  # scikit-learn and others: `predict_proba` is their current API
+            ctx.report(rec.site, subject=rec, params={"old": "predict_proba", "new": "predict"},
+                       variant="predict_proba", group="predict_proba", fix=_rename_offer(rec))
         for opt in facts.created_matching(_is_keras_optimizer, include_uncalled=True):
             if "lr" not in opt.args:
                 continue
@@ -73,6 +80,20 @@ def _rename_offer(rec: CallRecord) -> FixOffer | None:
     if len(node.args) > len(apis.METHOD_SIGNATURES.get(rec.method or "", [])):
         return None
     return FixOffer(safe=True)
+
+
+def _is_keras_model(facts, v) -> bool:
+    """A Keras model: keras.applications / Sequential / Model / load_model, or a keras.Model subclass."""
+    base = facts.root(v, "model")
+    if not (isinstance(base, Obj) and base.kind is ObjKind.CALL and facts.is_model(base)):
+        return False
+    api = base.api or ""
+    if api.startswith("keras.") or api in apis.MODEL_CONSTRUCTORS:
+        return True
+    from ..facts.models import subclasses
+
+    return base.callee is not None and hasattr(base.callee, "bases") and subclasses(
+        base.callee, frozenset({"keras.Model", "keras.models.Model"}))
 
 
 def _is_keras_optimizer(api: str) -> bool:

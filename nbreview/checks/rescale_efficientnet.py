@@ -23,7 +23,7 @@ class RescaleEfficientNet(Rule):
 
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
-        for model in facts.models_used():
+        for model in facts.models_used(include_uncalled=True):
             for backbone in facts.backbones(model):
                 if efficientnet_rescales_inside(backbone) is not True:
                     continue

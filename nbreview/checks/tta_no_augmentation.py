@@ -22,7 +22,7 @@ class TtaNoAugmentation(Rule):
     def check(self, ctx: Context) -> None:
         facts = ctx.facts
         # Keras style: `model.predict(test_gen)` repeated in a loop
-        for rec, loop in facts.tta_calls():
+        for rec, loop in facts.tta_calls(include_uncalled=True):
             data = rec.args.get("x")
             if not isinstance(data, Obj):
                 continue

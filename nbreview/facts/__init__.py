@@ -40,7 +40,18 @@ below are the analysis library every rule shares; each is documented where it is
 - corrections (syntax.py, datagens.py): `syntax` (the statement around a node, its parent,
   fresh names), `segment` (the student's exact text), `generator_call` (an
   ImageDataGenerator's arguments as written, which of them normalise), `generator_feeds`
-  (the models a generator feeds, and whether its images go anywhere else).
+  (the models a generator feeds, and whether its images go anywhere else);
+- code that does not run (values.py `Reach`): sites in a notebook function nothing calls, or
+  in a branch no call takes, are `site.uncalled` with `site.reach` saying why; the queries
+  leave them out unless asked (`include_uncalled=True`), and a finding about them is worded
+  and graded by the engine (see `Context.report`).
+- Keras catalog (structure.py, labels.py, lr.py, augparams.py, preprocessing.py, sampling.py,
+  logs.py, packages.py): `spine`/`head` (a model's layers, ranks, output activation),
+  `torch_output`/`value_activation`, `compile_for`, `logged_keys` (what a monitor may name),
+  `loss_kind`, `label_encoding`, `lr_curve`, `evaluate` (a notebook function on constants),
+  `aug_ops`/`transform_ops` (augmentation parameters by value), `preproc`/`model_scaling`
+  (scaling and image size of a pipeline, what a backbone expects), `oversampling`,
+  `pseudo_labelling`, `derived_predictions`, `logs` (saved outputs), `installs`.
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -52,20 +63,25 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..program import Program
-from . import (apis, data_identity, data_sizes, identity, label_maps, liveness, loops, models, orientation, tasks,
-               training)
+from . import (apis, data_identity, data_sizes, identity, label_maps, labels, liveness, loops, lr, models, orientation,
+               structure, tasks, training)
+from .augparams import AugOps, AugParams
+from .logs import Logs
+from .packages import Install, installs
+from .preprocessing import Preproc, Preprocessing, Scaling
+from .sampling import Oversampling, PseudoLabels, Sampling, derived_predictions
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
-from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
+from .values import CallRecord, Class, Cond, Const, Func, Gap, Loop, Obj, ObjKind, Reach, Ref, Site, Value
 
 if TYPE_CHECKING:
     from .datagens import Feeds, GeneratorCall
     from .syntax import Syntax
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
-           "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis"]
+           "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis", "Reach"]
 
 
 class ValueKind(str, Enum):
@@ -349,18 +365,20 @@ class Facts:
         """Layers applied to the input before it reaches `backbone`, inside the model."""
         return models.layers_before(model, backbone)
 
-    def models_trained(self) -> list[tuple[CallRecord, Obj]]:
-        """(fit call, model object) for every fit on a model the interpreter could follow."""
+    def models_trained(self, include_uncalled: bool = False) -> list[tuple[CallRecord, Obj]]:
+        """(fit call, model object) for every fit on a model the interpreter could follow (fits in
+        code that does not run too, when asked)."""
         out = []
-        for rec in self.method_calls(*apis.FIT_METHODS):
+        for rec in self.method_calls(*apis.FIT_METHODS, include_uncalled=include_uncalled):
             if isinstance(rec.receiver, Obj):
                 out.append((rec, rec.receiver))
         return out
 
-    def models_used(self) -> list[Obj]:
+    def models_used(self, include_uncalled: bool = False) -> list[Obj]:
         """Every model object that is fitted, evaluated or predicted with (first use first)."""
         found: dict[int, Obj] = {}
-        for rec in self.method_calls(*apis.FIT_METHODS, *apis.PREDICT_METHODS, *apis.EVALUATE_METHODS):
+        for rec in self.method_calls(*apis.FIT_METHODS, *apis.PREDICT_METHODS, *apis.EVALUATE_METHODS,
+                                     include_uncalled=include_uncalled):
             if isinstance(rec.receiver, Obj):
                 found.setdefault(rec.receiver.id, rec.receiver)
         return list(found.values())
@@ -397,8 +415,9 @@ class Facts:
         """The loop that repeats this predict call over the same data (test-time augmentation)."""
         return loops.tta_loop(self, rec)
 
-    def tta_calls(self) -> Iterator[tuple[CallRecord, Loop]]:
-        return loops.tta_calls(self)
+    def tta_calls(self, include_uncalled: bool = False) -> Iterator[tuple[CallRecord, Loop]]:
+        """(predict call, repeating loop) for every prediction repeated over the same data."""
+        return loops.tta_calls(self, include_uncalled)
 
     def repeated_passes(self) -> Iterator[tuple[Loop, Loop, CallRecord, Obj]]:
         """(repeat loop, data loop, forward call, data): a whole batch-by-batch walk repeated."""
@@ -681,6 +700,122 @@ class Facts:
     def trained_after(self, site: Site, backbone: Obj) -> bool | None:
         """Is a model holding `backbone` trained after `site`? None when no known model is trained."""
         return tasks.trained_after(self, site, backbone)
+
+    # --- Keras catalog: model structure, labels, LR, augmentation, preprocessing, data (issue 10) ---
+    def spine(self, model: Value | None) -> list[structure.Layer] | None:
+        """A Keras model's layers from input to output (ranks, activations; see structure.py)."""
+        base = models.root(model, "model")
+        if isinstance(base, Obj) and base.kind is ObjKind.CALL and isinstance(base.callee, Class):
+            out = self.interp.forward_results.get(base.id)
+            return structure._walk_back(out, 0) if out is not None else None
+        return structure.spine(base)
+
+    def head(self, model: Value | None) -> structure.Head | None:
+        """How a Keras model ends: output layer, final activation, layers after it."""
+        return structure.head(self.spine(model))
+
+    def torch_output(self, model: Value | None) -> str | None:
+        """What a PyTorch network returns: "logits" | "softmax" | "log_softmax" | "sigmoid" | None."""
+        return structure.torch_output(self, model)
+
+    def value_activation(self, v: Value | None) -> str | None:
+        """What a tensor is, by how it was made (a network's output, softmax of something, ...)."""
+        return structure.value_activation(self, v)
+
+    def compile_for(self, call: CallRecord) -> CallRecord | None:
+        """The `compile` in force when this fit/evaluate/predict ran."""
+        return training.compile_for(self, call)
+
+    def logged_keys(self, fit: CallRecord) -> training.LoggedKeys | None:
+        """The keys this fit logs per epoch, with the unsure ones (see training.py)."""
+        return training.logged_keys(self, fit)
+
+    def loss_kind(self, compile_rec: CallRecord) -> labels.Loss | None:
+        """The cross-entropy a compile uses ("categorical" | "sparse" | "binary", from_logits)."""
+        return labels.loss_kind(compile_rec, self.quote)
+
+    def label_encoding(self, data: Value | None) -> labels.Labels | None:
+        """How this data's labels are encoded ("onehot" | "sparse" | "binary"), where it is decided."""
+        return labels.label_encoding(data, self.quote)
+
+    def lr_curve(self, fit: CallRecord) -> lr.LrCurve | None:
+        """The learning rate over the epochs this fit trains (see lr.py)."""
+        return lr.lr_curve(self, fit)
+
+    def evaluate(self, func: Func, args: list[object]) -> Value:
+        """The value a notebook function returns for constant arguments (`schedule(3, 1e-3)`),
+        evaluated by a scratch interpreter that changes nothing the analysis knows."""
+        from .interpreter import Interpreter, _Ctx
+
+        scratch = Interpreter()
+        saved = (func.evaluated, list(func.returns))
+        try:
+            return scratch.call_func(func, [Const(a) for a in args], {}, _Ctx(func.cell, uncalled=True))
+        except Exception:  # noqa: BLE001 - an unexpected construct: unknown
+            from .values import UNKNOWN
+
+            return UNKNOWN
+        finally:
+            func.evaluated, func.returns[:] = saved[0], saved[1]
+
+    @cached_property
+    def _augparams(self) -> AugParams:
+        return AugParams(self)
+
+    def aug_ops(self, data: Value | None) -> AugOps:
+        """The augmentations a data pipeline applies, with their strength (see augparams.py)."""
+        return self._augparams.ops(data)
+
+    def transform_ops(self, t: Value | None) -> AugOps:
+        """The augmentations one transform object (a Compose, a Keras Sequential, ...) applies."""
+        return self._augparams.transform_ops(t)
+
+    @cached_property
+    def _preprocessing(self) -> Preprocessing:
+        return Preprocessing(self)
+
+    def preproc(self, data: Value | None) -> Preproc:
+        """The scaling and image size of a data pipeline (see preprocessing.py)."""
+        return self._preprocessing.of(data)
+
+    def model_scaling(self, model: Value | None, backbone: Obj) -> Scaling | str | None:
+        """What a model's own layers do to the input before `backbone` ("keep" when nothing)."""
+        return self._preprocessing.model_scaling(model, backbone)
+
+    def oversampling(self) -> list[Oversampling]:
+        """Places that oversample classes (draw rows or files with replacement)."""
+        return Sampling(self).oversampling()
+
+    def pseudo_labelling(self) -> list[PseudoLabels]:
+        """Fits trained on test predictions with no confidence filter (see sampling.py)."""
+        return Sampling(self).pseudo_labelling()
+
+    @staticmethod
+    def derived_predictions(v: Value | None) -> list[tuple[Obj, bool]]:
+        """(predict result, filtered on the way?) for every prediction a value is made from."""
+        return derived_predictions(v)
+
+    def data_loops(self) -> list[tuple[Obj, Loop]]:
+        """(data, loop) for every loop that walks over a data object (a loader, a dataset, a flow)."""
+        by_id = {o.id: o for o in self.interp.objects}
+        return [(by_id[i], lp) for i, lps in self._data_loops.items() if i in by_id for lp in lps]
+
+    @cached_property
+    def logs(self) -> Logs:
+        """The notebook's saved outputs (Keras epoch lines, warnings, printed LRs)."""
+        return Logs(self.program.notebook)
+
+    @cached_property
+    def installs(self) -> list[Install]:
+        """`pip install` commands (shell escapes, `%pip`, bare automagic lines)."""
+        return installs(self.program)
+
+    @cached_property
+    def old_keras(self) -> bool:
+        """TensorFlow 1.x or Keras < 2.3 is in use (they log `acc` for `'accuracy'`)."""
+        from .packages import old_keras
+
+        return old_keras(self.program, self.installs)
 
 
 def analyse(program: Program) -> Facts:

@@ -13,6 +13,7 @@ _KERAS_PREFIXES = (
     "tensorflow.compat.v2.keras.",
     "tensorflow.compat.v1.keras.",
     "tensorflow.keras.",
+    "keras._tf_keras.keras.",
     "keras.api._v2.keras.",
     "keras.api.",
     "keras.src.",
@@ -21,41 +22,86 @@ _KERAS_PREFIXES = (
 )
 _KERAS_ALIASES = {
     "keras.models.Model": "keras.Model",
+    "keras.models.model.Model": "keras.Model",
     "keras.engine.training.Model": "keras.Model",
+    "keras.engine.functional.Functional": "keras.Model",
+    "keras.models.functional.Functional": "keras.Model",
     "keras.models.Sequential": "keras.Sequential",
+    "keras.models.sequential.Sequential": "keras.Sequential",
     "keras.engine.sequential.Sequential": "keras.Sequential",
     "keras.layers.Input": "keras.Input",
     "keras.engine.input_layer.Input": "keras.Input",
+    "keras.layers.core.input_layer.Input": "keras.Input",
+    "keras.models.load_model": "keras.models.load_model",
+    "keras.saving.load_model": "keras.models.load_model",
+    "keras.saving.saving_api.load_model": "keras.models.load_model",
+    "keras.models.saving_api.load_model": "keras.models.load_model",
+    "keras.saving.save.load_model": "keras.models.load_model",
     "keras.preprocessing.image_dataset_from_directory": "keras.utils.image_dataset_from_directory",
+    "keras.preprocessing.image_dataset.image_dataset_from_directory": "keras.utils.image_dataset_from_directory",
     "keras.legacy.preprocessing.image.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
     "keras.preprocessing.image.image.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
-    "keras.callbacks.callbacks.ModelCheckpoint": "keras.callbacks.ModelCheckpoint",
+    "keras.utils.load_img": "keras.preprocessing.image.load_img",
+    "keras.utils.img_to_array": "keras.preprocessing.image.img_to_array",
+    "keras.experimental.CosineDecay": "keras.optimizers.schedules.CosineDecay",
+    "keras.experimental.CosineDecayRestarts": "keras.optimizers.schedules.CosineDecayRestarts",
 }
+# Other packages, exact names: the paths a package really exposes for the same object
+_ALIASES = {
+    # ImageDataAugmentor re-exports its class at the package's top level
+    "ImageDataAugmentor.ImageDataAugmentor": "ImageDataAugmentor.image_data_augmentor.ImageDataAugmentor",
+    # the standalone keras-preprocessing package (Keras 2.x, TF <= 2.8 used it under the hood)
+    "keras_preprocessing.image.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
+    "keras_preprocessing.image.image_data_generator.ImageDataGenerator": "keras.preprocessing.image.ImageDataGenerator",
+    "keras_preprocessing.image.load_img": "keras.preprocessing.image.load_img",
+    "keras_preprocessing.image.img_to_array": "keras.preprocessing.image.img_to_array",
+    "keras_preprocessing.image.utils.load_img": "keras.preprocessing.image.load_img",
+    "keras_preprocessing.image.utils.img_to_array": "keras.preprocessing.image.img_to_array",
+}
+# keras.<module>.<submodule...>.<Name> -> keras.<module>.<Name> for these modules (classes and
+# functions live in private submodules: keras.src.callbacks.model_checkpoint.ModelCheckpoint)
+_KERAS_FLAT = frozenset({"layers", "callbacks", "metrics", "losses", "optimizers", "activations", "utils",
+                         "initializers", "regularizers"})
 
 
 def normalize(qname: str) -> str:
-    if qname in ("tensorflow.keras", "tf_keras"):
+    if qname in ("tensorflow.keras", "tf_keras", "keras._tf_keras.keras"):
         return "keras"
-    for prefix in _KERAS_PREFIXES:
-        if qname.startswith(prefix):
-            qname = "keras." + qname[len(prefix):]
+    qname = _ALIASES.get(qname, qname)
+    for _ in range(3):  # `tensorflow.keras.src.X`: strip every prefix
+        for prefix in _KERAS_PREFIXES:
+            if qname.startswith(prefix):
+                qname = "keras." + qname[len(prefix):]
+                break
+        else:
             break
     if qname.startswith("keras."):
-        parts = qname.split(".")
-        # keras.layers.experimental.preprocessing.RandomFlip -> keras.layers.RandomFlip
-        if len(parts) >= 4 and parts[1] == "layers" and parts[-2] in ("preprocessing", "experimental"):
-            qname = "keras.layers." + parts[-1]
-        # keras.applications.efficientnet.EfficientNetB0 -> keras.applications.EfficientNetB0
-        elif len(parts) == 4 and parts[1] == "applications" and parts[3][:1].isupper():
-            qname = "keras.applications." + parts[3]
-        # keras.optimizers.legacy.Adam / keras.optimizers.adam.Adam -> keras.optimizers.Adam
-        elif len(parts) == 4 and parts[1] == "optimizers" and parts[2] != "schedules" and parts[3][:1].isupper():
-            qname = "keras.optimizers." + parts[3]
         qname = _KERAS_ALIASES.get(qname, qname)
-    elif qname.startswith("albumentations.augmentations."):
+        parts = qname.split(".")
+        if len(parts) >= 4 and parts[1] == "optimizers" and parts[2] == "schedules":
+            # keras.optimizers.schedules.learning_rate_schedule.ExponentialDecay
+            qname = "keras.optimizers.schedules." + parts[-1]
+        elif len(parts) >= 4 and parts[1] in _KERAS_FLAT and (parts[1] != "layers" or parts[-1][:1].isupper()):
+            # keras.layers.experimental.preprocessing.RandomFlip -> keras.layers.RandomFlip,
+            # keras.optimizers.legacy.Adam -> keras.optimizers.Adam, keras.utils.np_utils.to_categorical
+            qname = f"keras.{parts[1]}.{parts[-1]}"
+        elif len(parts) == 4 and parts[1] == "applications" and parts[3][:1].isupper():
+            # keras.applications.efficientnet.EfficientNetB0 -> keras.applications.EfficientNetB0
+            # (the module's own preprocess_input keeps its module: it says which family it is)
+            qname = "keras.applications." + parts[3]
+        qname = _KERAS_ALIASES.get(qname, qname)
+    elif qname.startswith("albumentations.pytorch."):
+        qname = "albumentations.pytorch." + qname.rsplit(".", 1)[-1]
+    elif qname.startswith(("albumentations.augmentations.", "albumentations.core.")) or (
+            qname.startswith("albumentations.") and qname.count(".") >= 2 and qname.rsplit(".", 1)[-1][:1].isupper()):
+        # albumentations.augmentations.geometric.rotate.Rotate, albumentations.core.composition.Compose
         qname = "albumentations." + qname.rsplit(".", 1)[-1]
     elif qname.startswith("torchvision.transforms.v2."):
         qname = "torchvision.transforms." + qname[len("torchvision.transforms.v2."):]
+    elif qname.startswith("torchvision.transforms.transforms."):
+        qname = "torchvision.transforms." + qname[len("torchvision.transforms.transforms."):]
+    elif qname.startswith("imgaug.augmenters.") and len(qname.split(".")) > 3:
+        qname = "imgaug.augmenters." + qname.rsplit(".", 1)[-1]
     return qname
 
 
@@ -121,6 +167,7 @@ METHOD_SIGNATURES: dict[str, list[str]] = {
     "predict": ["x", "batch_size", "verbose", "steps", "callbacks"],
     "predict_generator": ["x", "steps", "callbacks"],
     "predict_classes": ["x", "batch_size", "verbose"],
+    "predict_proba": ["x", "batch_size", "verbose"],
     "predict_on_batch": ["x"],
     "flow_from_directory": ["directory", "target_size", "color_mode", "classes", "class_mode", "batch_size",
                             "shuffle", "seed", "save_to_dir", "save_prefix", "save_format", "follow_links",
@@ -228,6 +275,7 @@ STAR_EXPORTS: dict[str, frozenset[str]] = {
     "keras.layers": frozenset(),
     "keras.models": frozenset({"Model", "Sequential", "load_model"}),
     "ImageDataAugmentor.image_data_augmentor": frozenset({"ImageDataAugmentor"}),
+    "ImageDataAugmentor": frozenset({"ImageDataAugmentor"}),
     "keras": frozenset({"Model", "Sequential", "Input"}),
 }
 

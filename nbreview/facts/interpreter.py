@@ -29,6 +29,7 @@ from .values import (
     Loop,
     Obj,
     ObjKind,
+    Reach,
     Ref,
     Seq,
     Site,
@@ -84,9 +85,10 @@ class _Ctx:
     uncalled: bool = False
     contexts: tuple[str, ...] = ()
     conds: tuple[Cond, ...] = ()
+    reach: Reach | None = None
 
     def site(self, node: ast.AST) -> Site:
-        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts, self.conds)
+        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts, self.conds, self.reach)
 
     def with_cond(self, cond: Cond) -> "_Ctx":
         return replace(self, conds=self.conds + (cond,))
@@ -108,10 +110,16 @@ class Interpreter:
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
         self.stores: list[Store] = []  # obj.attr = value and obj[key] = value, in evaluation order
         self.gaps: list[Gap] = []  # where the analysis could not see everything
+        self.item_sets: list[tuple[Site, Value, Value, Value]] = []  # obj[key] = value (base, key, value)
+        self.forward_results: dict[int, Value] = {}  # model object id -> what its followed forward returned
         self.shadowed: list[tuple[int, str]] = []  # (cell, name): a binding a newer one kept out
         self._stamps: dict[str, int] = {}  # name -> execution count of the cell that bound it last
         self._newest = -1
         self.seq = 0  # evaluation order of calls and objects
+        # branches of notebook functions never taken, decided by a parameter: (if node id, branch) ->
+        # (the statement, the branch taken, the frame's names then, the frame, the context); see finish()
+        self._dead: dict[tuple[int, bool], tuple[ast.If, bool, dict[str, Value], Frame, _Ctx]] = {}
+        self._branches_run: set[tuple[int, bool]] = set()
         self._depth = 0
         self._runs = 0
         self._active: list[Func] = []
@@ -154,31 +162,62 @@ class Interpreter:
                 self.shadowed.append((cell, name))
 
     def finish(self) -> None:
-        """Evaluate, once, the notebook functions nothing called, with unknown arguments."""
+        """Analyse, once each, the code the saved notebook does not run but the student wrote:
+
+        - notebook functions nothing calls (the call was deleted or commented out), with unknown
+          arguments and the module's names as they were where the function was defined (over the
+          final ones for names bound later): the code the student ran in an earlier version;
+        - branches of called functions that no call takes, when the test reads a parameter that
+          has the same constant value at every call (`if checkpoint_path is not None:` and no call
+          passes a path), evaluated with the function's names as they were at the `if`.
+
+        Their sites are marked `uncalled` with a `Reach` saying why; they never change what the
+        running code's values were (see `_may_mutate`)."""
         if self.stopped_in is not None:
             return
         for func in list(self.funcs):
             if func.evaluated == 0 and isinstance(func.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                saved = func.frame
+                if func.defined_vars is not None:
+                    func.frame = Frame(func.defined_vars, self.globals)
                 try:
                     self.call_func(func, [], {}, _Ctx(func.cell, uncalled=True), uncalled=True)
                 except limits.BudgetExceeded:
                     self.stopped_in = func.cell
                     return
+                finally:
+                    func.frame = saved
+        for key, (stmt, taken, names, frame, ctx) in list(self._dead.items()):
+            if key in self._branches_run:
+                continue
+            self._branches_run.add(key)
+            reach = Reach("dead", ctx.funcs[-1] if ctx.funcs else None, stmt.test, taken, ctx.cell)
+            dead_frame = Frame(dict(names), frame.parent, set(frame.globals_decl))
+            try:
+                self.exec_block(stmt.orelse if taken else stmt.body, dead_frame,
+                                replace(ctx, uncalled=True, reach=reach))
+            except limits.BudgetExceeded:
+                self.stopped_in = ctx.cell
+                return
 
     # --- statements -----------------------------------------------------------------
-    def exec_block(self, body: Iterable[ast.stmt], frame: Frame, ctx: _Ctx) -> None:
+    def exec_block(self, body: Iterable[ast.stmt], frame: Frame, ctx: _Ctx) -> bool:
+        """Run statements in order; True when one of them surely leaves the block (a `return` or
+        `raise` reached on every path): the statements after it never run."""
         for stmt in body:
             try:
-                self.exec_stmt(stmt, frame, ctx)
+                if self.exec_stmt(stmt, frame, ctx) is True and ctx.funcs:
+                    return True
             except RecursionError:
                 self._gap(ctx, stmt, "recursion")
             except Exception:  # an analysis bug must never lose the notebook: skip the statement
                 self._gap(ctx, stmt, "error")  # (the stack has unwound by now), and say so
+        return False
 
     def _gap(self, ctx: _Ctx, node: ast.AST, why: str) -> None:
         self.gaps.append(Gap(ctx.cell, getattr(node, "lineno", 1), why, self.seq, ctx.loops, ctx.funcs))
 
-    def exec_stmt(self, s: ast.stmt, frame: Frame, ctx: _Ctx) -> None:
+    def exec_stmt(self, s: ast.stmt, frame: Frame, ctx: _Ctx) -> bool | None:
         if isinstance(s, ast.Expr):
             self.eval(s.value, frame, ctx)
         elif isinstance(s, ast.Assign):
@@ -194,7 +233,8 @@ class Interpreter:
             value = self.binop(s.op, current, right, ctx.site(s))
             if isinstance(s.target, ast.Name):
                 frame.bind(s.target.id, value)
-            elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq):
+            elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq) and \
+                    _may_mutate(current, ctx.site(s)):
                 if limits.seq_ok(len(current.items), len(right.items)):
                     current.items.extend(right.items)
                 else:
@@ -204,14 +244,17 @@ class Interpreter:
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
             decorators = [self._qname_of(self.eval(d, frame, ctx)) for d in s.decorator_list]
             func = Func(s, s.name, ctx.cell, frame, [d for d in decorators if d])
+            if frame is self.globals:
+                func.defined_vars = dict(frame.vars)
             self.funcs.append(func)
             frame.bind(s.name, func)
         elif isinstance(s, ast.ClassDef):
             bases = [self.eval(b, frame, ctx) for b in s.bases]
             cls = Class(s, s.name, ctx.cell, bases)
+            defined = dict(frame.vars) if frame is self.globals else None
             for item in s.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    f = Func(item, f"{s.name}.{item.name}", ctx.cell, frame)
+                    f = Func(item, f"{s.name}.{item.name}", ctx.cell, frame, defined_vars=defined)
                     cls.methods[item.name] = f
                     self.funcs.append(f)
             self.classes.append(cls)
@@ -219,6 +262,19 @@ class Interpreter:
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             over = self.eval(s.iter, frame, ctx)
             assigned = frozenset(_assigned_names(s.body))
+            items = _few_constants(over)
+            if items is not None and _calls_own_function(s.body, frame):
+                # `for flag in [False, True]: train(..., augment=flag)`: the notebook's own code runs
+                # once per constant, so each call sees its own argument (branches decided per call)
+                loop = Loop(s, ctx.cell, s.lineno, "for", len(items), frozenset(_names(s.target)), assigned, over,
+                            ctx.conds)
+                loop.span[0] = self.seq
+                for item in items:
+                    self.assign(s.target, item, frame, ctx, s, record=False)
+                    self.exec_block(s.body, frame, ctx.with_loop(loop))
+                loop.span[1] = self.seq
+                self.exec_block(s.orelse, frame, ctx)
+                return None
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
                         assigned, over, ctx.conds)
             self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
@@ -233,7 +289,7 @@ class Interpreter:
             self._exec_loop_body(s.body, loop, frame, ctx)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.If):
-            self.exec_if(s, frame, ctx)
+            return self.exec_if(s, frame, ctx)
         elif isinstance(s, (ast.With, ast.AsyncWith)):
             names = list(ctx.contexts)
             for item in s.items:
@@ -255,6 +311,7 @@ class Interpreter:
             self.exec_block(s.finalbody, frame, ctx)
         elif isinstance(s, ast.Return):
             frame.returns.append(self.eval(s.value, frame, ctx) if s.value is not None else Const(None))
+            return True
         elif isinstance(s, ast.Delete):
             for t in s.targets:
                 if isinstance(t, ast.Name):
@@ -269,6 +326,8 @@ class Interpreter:
             for child in ast.iter_child_nodes(s):
                 if isinstance(child, ast.expr):
                     self.eval(child, frame, ctx)
+            return isinstance(s, ast.Raise)
+        return None
 
     def _exec_loop_body(self, body: list[ast.stmt], loop: Loop, frame: Frame, ctx: _Ctx) -> None:
         """Run a loop body once, remembering which calls it made (`loop.span`), then close the
@@ -286,19 +345,31 @@ class Interpreter:
                     and not (isinstance(old, Const) and old.value == new.value):
                 frame.vars[name] = Unknown(f"changed in the loop at line {loop.line}")
 
-    def exec_if(self, s: ast.If, frame: Frame, ctx: _Ctx) -> None:
+    def exec_if(self, s: ast.If, frame: Frame, ctx: _Ctx) -> bool:
         test = self.eval(s.test, frame, ctx)
         if isinstance(test, Const):
-            self.exec_block(s.body if test.value else s.orelse, frame, ctx)
-            return
+            taken = bool(test.value)
+            self._branches_run.add((id(s), taken))
+            if ctx.funcs and not ctx.uncalled and (s.orelse if taken else s.body) and \
+                    (id(s), not taken) not in self._dead and _reads_parameter(s.test, ctx.funcs[-1]):
+                self._dead[(id(s), not taken)] = (s, taken, dict(frame.vars), frame, ctx)
+            return self.exec_block(s.body if taken else s.orelse, frame, ctx)
+        self._branches_run.add((id(s), True))
+        self._branches_run.add((id(s), False))
         # Both branches may run: evaluate each on a copy, then keep what they agree on. The
         # sites inside remember the condition they run under.
         before = dict(frame.vars)
-        self.exec_block(s.body, frame, ctx.with_cond(Cond(s.test, False, "if", test, ctx.cell)))
+        body_leaves = self.exec_block(s.body, frame, ctx.with_cond(Cond(s.test, False, "if", test, ctx.cell)))
         after_body = frame.vars
         frame.vars = dict(before)
-        self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell)))
+        else_leaves = self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell)))
         after_else = frame.vars
+        if body_leaves and not else_leaves:  # only the `else` path goes on: its names hold after the `if`
+            frame.vars = after_else
+            return False
+        if else_leaves and not body_leaves:
+            frame.vars = after_body
+            return False
         merged: dict[str, Value] = {}
         for name in set(after_body) | set(after_else):
             a, b = after_body.get(name), after_else.get(name)
@@ -311,6 +382,7 @@ class Interpreter:
             else:
                 merged[name] = UNKNOWN
         frame.vars = merged
+        return body_leaves and else_leaves
 
     def exec_import(self, s: ast.Import | ast.ImportFrom, frame: Frame, ctx: _Ctx) -> None:
         site = ctx.site(s)
@@ -369,23 +441,31 @@ class Interpreter:
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value, frame, ctx)
             site = ctx.site(stmt)
-            if isinstance(base, Obj):
+            if isinstance(base, Obj) and _may_mutate(base, site):
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
             self.stores.append(Store(site, base, "attr", target.attr, value, self.seq))
         elif isinstance(target, ast.Subscript):
             base = self.eval(target.value, frame, ctx)
             key = self.eval(target.slice, frame, ctx)
-            if isinstance(base, Dict):
+            site = ctx.site(stmt)
+            if isinstance(base, Obj):
+                self.stores.append(Store(site, base, "item", key, value, self.seq))
+            if not _may_mutate(base, site):
+                pass
+            elif isinstance(base, Dict):
                 if isinstance(key, Const) and isinstance(key.value, str):
                     base.items[key.value] = value
-                    base.key_sites[key.value] = ctx.site(stmt)
+                    base.key_sites[key.value] = site
                 else:
                     base.complete = False
             elif isinstance(base, Seq):
                 base.complete = False
             elif isinstance(base, Obj):
-                self.stores.append(Store(ctx.site(stmt), base, "item", key, value, self.seq))
+                self.item_sets.append((site, base, key, value))
+                if isinstance(key, Const) and isinstance(key.value, (str, int)):
+                    base.setitems.setdefault(str(key.value), []).append((site, value))
+                    # `df.loc[:, 'col'] = ...` writes the frame itself
         elif isinstance(target, ast.Starred):
             self.assign(target.value, UNKNOWN, frame, ctx, stmt, record)
 
@@ -424,7 +504,10 @@ class Interpreter:
     def eval_Attribute(self, e: ast.Attribute, frame: Frame, ctx: _Ctx) -> Value:
         base = self.eval(e.value, frame, ctx)
         if isinstance(base, Ref):
-            return Ref(apis.normalize(f"{base.qname}.{e.attr}"))
+            q = apis.normalize(f"{base.qname}.{e.attr}")
+            if q in MATH_CONSTANTS:
+                return Const(MATH_CONSTANTS[q], ctx.site(e))
+            return Ref(q)
         if isinstance(base, Obj):
             assigned = base.attr(e.attr)
             if assigned is not None:
@@ -569,6 +652,10 @@ class Interpreter:
     def eval_Compare(self, e: ast.Compare, frame: Frame, ctx: _Ctx) -> Value:
         left = self.eval(e.left, frame, ctx)
         rights = [self.eval(c, frame, ctx) for c in e.comparators]
+        if len(rights) == 1:
+            decided = _identity_or_membership(e.ops[0], left, rights[0])
+            if decided is not None:
+                return Const(decided, ctx.site(e))
         if isinstance(left, Const) and len(rights) == 1 and isinstance(rights[0], Const):
             ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
@@ -645,8 +732,11 @@ class Interpreter:
             for cond in gen.ifs:
                 self.eval(cond, inner_frame, inner)
         values = [self.eval(x, inner_frame, inner) for x in elts]
-        return Obj(ObjKind.COMPREHENSION, e.__class__.__name__, ctx.site(e), args={"element": values[-1]},
-                   origin=values[-1])
+        # the element, and what the (first) `for` walks: `[inv[i] for i in preds.argmax(1)]` is made from preds
+        args: dict[str, Value] = {"element": values[-1], "iter": loops[len(ctx.loops)].over or UNKNOWN}
+        if any(gen.ifs for gen in e.generators):  # type: ignore[attr-defined]
+            args["filtered"] = Const(True)
+        return Obj(ObjKind.COMPREHENSION, e.__class__.__name__, ctx.site(e), args=args, origin=values[-1])
 
     def _unroll(self, e: ast.AST, elts: list[ast.expr], frame: Frame, ctx: _Ctx) -> Value | None:
         """`(f(ds) for ds in (train_ds, val_ds))`: over a short literal sequence of different
@@ -784,8 +874,9 @@ class Interpreter:
                 # a Keras / PyTorch model class: follow its forward pass with this very object as
                 # `self`, so that the layers it applies (and in which order) are known
                 nargs = max(0, _arity(forward) - 2)
-                self.call_func(forward, [obj, Obj(ObjKind.CALL, "keras.Input", site)] + [UNKNOWN] * nargs, {},
-                               replace(ctx, loops=(), conds=()))
+                out = self.call_func(forward, [obj, Obj(ObjKind.CALL, "keras.Input", site)] + [UNKNOWN] * nargs, {},
+                                     replace(ctx, loops=(), conds=()))
+                self.forward_results[obj.id] = out
             return obj
 
         if isinstance(callee, Ref):
@@ -861,7 +952,7 @@ class Interpreter:
             d.items.update(keywords)
             for k in keywords:
                 if k in arg_nodes:
-                    d.key_sites[k] = Site(site.cell, arg_nodes[k], site.loops, site.funcs, site.uncalled)
+                    d.key_sites[k] = site.at(arg_nodes[k])
             return d
         if q in ("builtins.list", "builtins.tuple") and positional and isinstance(positional[0], Seq):
             return Seq(list(positional[0].items), q.split(".")[1], positional[0].complete, site)
@@ -874,11 +965,13 @@ class Interpreter:
                 return Const(fn(*[p.value for p in positional]), site)  # type: ignore[union-attr]
             except Exception:
                 return UNKNOWN
-        if q in ("math.ceil", "math.floor", "math.sqrt", "numpy.ceil", "numpy.floor") and positional and all(
-            isinstance(p, Const) for p in positional
+        if q in PURE_MATH and positional and not keywords and all(
+            isinstance(p, Const) and isinstance(p.value, (int, float)) and not isinstance(p.value, bool)
+            for p in positional
         ):
             try:
-                return Const(getattr(math, q.split(".")[1])(positional[0].value), site)  # type: ignore
+                value = PURE_MATH[q](*[p.value for p in positional])  # type: ignore[union-attr]
+                return Const(value, site) if isinstance(value, (int, float)) and abs(value) < 1e300 else UNKNOWN
             except Exception:
                 return UNKNOWN
         if q == "builtins.len" and positional and isinstance(positional[0], Seq) and positional[0].complete:
@@ -890,6 +983,8 @@ class Interpreter:
     def _call_method(self, receiver: Value | None, method: str, args: dict[str, Value],
                      positional: list[Value], complete: bool, site: Site,
                      arg_nodes: dict[str, ast.AST]) -> Value:
+        if isinstance(receiver, (Seq, Dict)) and method in _MUTATORS and not _may_mutate(receiver, site):
+            return Const(None, site)  # code that does not run leaves the running code's values alone
         if isinstance(receiver, Seq):
             if method in ("append", "add") and positional:
                 receiver.items.append(positional[0])
@@ -1004,7 +1099,8 @@ class Interpreter:
             extra = {k: v for k, v in keywords.items() if k not in names}
             frame.vars[params.kwarg.arg] = Dict(extra, True)
         inner = _Ctx(func.cell, ctx.loops if not uncalled else (), ctx.funcs + (func,),
-                     uncalled or ctx.uncalled, ctx.contexts, ctx.conds if not uncalled else ())
+                     uncalled or ctx.uncalled, ctx.contexts, ctx.conds if not uncalled else (),
+                     Reach("uncalled", func, cell=func.cell) if uncalled else ctx.reach)
         self._active.append(func)
         self._depth += 1
         try:
@@ -1151,3 +1247,104 @@ def _assigned_names(body: list[ast.stmt]) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 out.add(node.id)
     return out
+
+
+# pure numeric functions the interpreter folds when every argument is a number (schedules in
+# `LearningRateScheduler(lambda epoch: 1e-3 * math.exp(-0.1 * epoch))` become numbers)
+def _pow(a: float, b: float) -> float:
+    if abs(b) > 64:
+        raise OverflowError
+    return float(a) ** b
+
+
+PURE_MATH = {
+    "math.ceil": math.ceil, "math.floor": math.floor, "math.sqrt": math.sqrt, "math.exp": math.exp,
+    "math.log": math.log, "math.cos": math.cos, "math.sin": math.sin, "math.pow": _pow,
+    "numpy.ceil": math.ceil, "numpy.floor": math.floor, "numpy.sqrt": math.sqrt, "numpy.exp": math.exp,
+    "numpy.log": math.log, "numpy.cos": math.cos, "numpy.sin": math.sin, "numpy.power": _pow,
+    "tensorflow.math.exp": math.exp, "tensorflow.exp": math.exp, "tensorflow.math.cos": math.cos,
+    "tensorflow.cos": math.cos, "tensorflow.math.pow": _pow, "tensorflow.pow": _pow,
+    "builtins.pow": _pow,
+}
+MATH_CONSTANTS = {"math.pi": math.pi, "numpy.pi": math.pi, "math.e": math.e, "numpy.e": math.e}
+_MUTATORS = frozenset({"append", "add", "extend", "insert", "update", "setdefault", "pop", "clear", "remove"})
+
+
+def _may_mutate(container: Value, site: Site) -> bool:
+    """Code that does not run in the saved notebook (`site.uncalled`) may change only the values
+    it made itself: a list or object the running code built keeps what the running code gave it."""
+    if not site.uncalled:
+        return True
+    made = getattr(container, "site", None)
+    return made is None or made.uncalled
+
+
+def _reads_parameter(test: ast.AST, func: Func) -> bool:
+    """The test of an `if` reads a parameter of `func` (so its value comes from the calls)."""
+    node = func.node
+    a = node.args
+    params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
+    params |= {p.arg for p in (a.vararg, a.kwarg) if p is not None}
+    return any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(test))
+
+
+def _identity_or_membership(op: ast.cmpop, left: Value, right: Value) -> bool | None:
+    """`x is None`, `x is not None`, `'acc' in metrics`: decided when the values are known. An
+    object the analysis made (a function, a list, a library's module) is never None; the result
+    of a library call may be, so it stays undecided."""
+    if isinstance(op, (ast.Is, ast.IsNot)):
+        singles = (None, True, False)
+        a = left.value if isinstance(left, Const) else left
+        b = right.value if isinstance(right, Const) else right
+        if isinstance(left, Const) and isinstance(right, Const):
+            if not (any(a is x for x in singles) or any(b is x for x in singles)):
+                return None
+            same = a is b
+        elif (isinstance(left, Const) and left.value is None and isinstance(right, (Func, Class, Seq, Dict, Ref))) or \
+                (isinstance(right, Const) and right.value is None and isinstance(left, (Func, Class, Seq, Dict, Ref))):
+            same = False
+        else:
+            return None
+        return same if isinstance(op, ast.Is) else not same
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(left, Const):
+        if isinstance(right, Const) and isinstance(right.value, (tuple, list, str, frozenset, set)):
+            try:
+                inside = left.value in right.value
+            except TypeError:
+                return None
+        elif isinstance(right, Seq) and right.complete and all(isinstance(i, Const) for i in right.items):
+            inside = any(i.value == left.value for i in right.items)  # type: ignore[union-attr]
+        elif isinstance(right, Dict) and right.complete and isinstance(left.value, str):
+            inside = left.value in right.items
+        else:
+            return None
+        return inside if isinstance(op, ast.In) else not inside
+    return None
+
+
+def _few_constants(over: Value) -> list[Value] | None:
+    """The items of a short literal sequence of different constants (2 to 4 of them)."""
+    if isinstance(over, Const) and isinstance(over.value, (tuple, list)):
+        items: list[Value] = [Const(x, over.site) for x in over.value]
+    elif isinstance(over, Seq) and over.complete and all(isinstance(i, Const) for i in over.items):
+        items = list(over.items)
+    else:
+        return None
+    if not 2 <= len(items) <= 4:
+        return None
+    values = [i.value for i in items]  # type: ignore[union-attr]
+    try:
+        distinct = len({repr(v) for v in values})
+    except Exception:  # noqa: BLE001
+        return None
+    return items if distinct > 1 else None
+
+
+def _calls_own_function(body: list[ast.stmt], frame: Frame) -> bool:
+    """The loop body calls a function or class defined in the notebook."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    isinstance(frame.lookup(node.func.id), (Func, Class)):
+                return True
+    return False

@@ -96,6 +96,8 @@ def tta_loop(facts: "Facts", rec: CallRecord) -> Loop | None:
     for loop in reversed(rec.site.loops):
         if recv_names & loop.targets:
             continue  # an ensemble: each pass uses another model
+        if _model_changes(facts, rec, loop, recv_names):
+            continue  # an ensemble: the model is re-made or reloaded on each pass
         if not invariant(rec.args.get("x"), data_names, loop):
             continue  # each pass predicts something else (batches, flips)
         if repeats(facts, loop):
@@ -103,9 +105,24 @@ def tta_loop(facts: "Facts", rec: CallRecord) -> Loop | None:
     return None
 
 
-def tta_calls(facts: "Facts") -> Iterator[tuple[CallRecord, Loop]]:
+def _model_changes(facts: "Facts", rec: CallRecord, loop: Loop, recv_names: set[str]) -> bool:
+    """The model that predicts is rebound, rebuilt or reloaded inside the loop (`m =
+    load_model(name)`, `model.load_weights(path)`, a fit): each pass predicts with another model."""
+    if recv_names & loop.assigned:
+        return True
+    model = rec.receiver
+    for c in calls_inside(facts, loop):
+        if c.seq >= rec.seq:
+            break
+        if c.method in ("load_weights", "set_weights", "fit", "fit_generator", "load_state_dict") and \
+                root(c.receiver, "model") is root(model, "model"):
+            return True
+    return False
+
+
+def tta_calls(facts: "Facts", include_uncalled: bool = False) -> Iterator[tuple[CallRecord, Loop]]:
     """(predict call, repeating loop) for every prediction repeated over the same data."""
-    for rec in facts.method_calls(*apis.PREDICT_METHODS):
+    for rec in facts.method_calls(*apis.PREDICT_METHODS, include_uncalled=include_uncalled):
         loop = tta_loop(facts, rec)
         if loop is not None:
             yield rec, loop

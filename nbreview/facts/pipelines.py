@@ -55,8 +55,7 @@ UNSURE = Answer(None)
 def arg_evidence(obj: Obj, name: str, sources: "Sources") -> Evidence:
     """Evidence pointing at the argument `name` of the call that made `obj` (`rotation_range=20`)."""
     node = obj.arg_sites.get(name) or obj.site.node
-    site = Site(obj.site.cell, node, obj.site.loops, obj.site.funcs, obj.site.uncalled, obj.site.contexts,
-                obj.site.conds)
+    site = obj.site.at(node)
     text = sources.quote(obj.site.cell, node)
     if text and isinstance(node, ast.expr) and not isinstance(node, ast.keyword) and not text.startswith(name):
         text = f"{name}={text}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -86,6 +86,22 @@ class Loop:
         return self.kind == "for" and self.count is not None and self.count >= 1
 
 
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Why code does not run in the saved notebook, though the student wrote it (and maybe ran
+    it in an earlier version): `kind` "uncalled" — inside `func`, a notebook function that
+    nothing calls (its call was deleted or commented out); "dead" — inside a branch of `func`
+    whose test (`cond`, the `else` branch when `negated`) has the same constant value at every
+    call, decided by the arguments the calls pass. Rules report such code like any other; the
+    review says it does not run (and a dead branch lowers the remark's severity)."""
+
+    kind: str  # "uncalled" | "dead"
+    func: "Func | None" = None
+    cond: ast.AST | None = None
+    negated: bool = False
+    cell: int = 0
+
+
 @dataclass(frozen=True)
 class Site:
     """Where something happens: a node of a cell, and the context it ran in."""
@@ -94,9 +110,14 @@ class Site:
     node: ast.AST
     loops: tuple[Loop, ...] = ()
     funcs: tuple["Func", ...] = ()  # notebook functions being evaluated (outermost first)
-    uncalled: bool = False  # inside a notebook function that the notebook never calls
+    uncalled: bool = False  # does not run in the saved notebook (see `reach` for why)
     contexts: tuple[str, ...] = ()  # qualified names of enclosing `with` contexts
     conds: tuple[Cond, ...] = ()  # branch conditions (outermost first), those of followed callers included
+    reach: Reach | None = None  # why it does not run (None when it runs)
+
+    def at(self, node: ast.AST) -> "Site":
+        """The same context at another node (an argument of the call, a key of a dict)."""
+        return replace(self, node=node)
 
     @property
     def anchor(self) -> ast.AST:
@@ -187,6 +208,7 @@ class Func(Value):
     decorators: list[str] = field(default_factory=list)
     evaluated: int = 0  # how many times the interpreter ran its body
     returns: list[Value] = field(default_factory=list)
+    defined_vars: dict[str, Value] | None = None  # the module's names where it was defined (uncalled: see finish)
 
     def __repr__(self) -> str:
         return f"Func({self.name})"
@@ -224,6 +246,7 @@ class Obj(Value):
     id: int = field(default_factory=lambda: next(_ids))
     seq: int = 0  # when it was made, in evaluation order (see CallRecord.seq)
     star_dicts: tuple["Dict", ...] = ()  # `**kwargs` dicts merged into the call that made it
+    setitems: dict[str, list[tuple[Site, Value]]] = field(default_factory=dict)  # `obj['key'] = value`
 
     def __repr__(self) -> str:
         return f"Obj#{self.id}({self.kind.value}:{self.api})"
@@ -238,6 +261,11 @@ class Obj(Value):
 
     def attr(self, name: str) -> Value | None:
         hist = self.attrs.get(name)
+        return hist[-1][1] if hist else None
+
+    def item(self, key: str) -> Value | None:
+        """The last value assigned to `obj[key]` (a constant key), if any."""
+        hist = self.setitems.get(key)
         return hist[-1][1] if hist else None
 
 
@@ -294,6 +322,13 @@ class Gap:
     seq: int  # the sequence number at the gap: what happened before / after it
     loops: tuple[Loop, ...] = ()
     funcs: tuple["Func", ...] = ()
+
+
+def number(v: Value | None) -> float | None:
+    """The value of a numeric constant (booleans excluded) as a float, else None."""
+    if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+        return float(v.value)
+    return None
 
 
 def const_value(v: Value | None, default: Any = None) -> Any:
