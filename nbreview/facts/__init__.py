@@ -34,6 +34,8 @@ from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
+from .passes import Pass, Passes, model_of
+from .torchdata import TorchData, Transforms, is_torch_data
 from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
@@ -387,6 +389,38 @@ class Facts:
     def complete_between(self, lo: int, hi: int) -> bool:
         """No gap between these two points of the evaluation order."""
         return not self.flow.gaps_between(lo, hi)
+
+    # --- PyTorch data (torchdata.py) ------------------------------------------------------
+    @cached_property
+    def torchdata(self) -> TorchData:
+        return TorchData(self)
+
+    def transforms_of(self, data: Value | None, at: int | None = None) -> Transforms:
+        """The transforms a PyTorch loader/subset/split/dataset applies to its images when it is
+        walked at sequence number `at` (None: any it ever has): through `random_split`/`Subset`
+        (subsets share the parent), `ds.transform = ...` swaps, and a notebook Dataset's
+        `__getitem__` read for this instance."""
+        return self.torchdata.transforms_of(data, at)
+
+    # --- passes over data, model modes (passes.py) ---------------------------------------
+    @cached_property
+    def passes(self) -> Passes:
+        """Every loop over a loader/dataset (`Pass`: trains or evaluates, the data it walks, the
+        model's forward calls, the helper it runs in) and the model-mode queries over them
+        (`mode_at`, `surely_training_mode`, `training_setter`, `held_out`)."""
+        return Passes(self)
+
+    @staticmethod
+    def torch_model(v: Value | None) -> Obj | None:
+        """The network behind a value (through `.to()`, `nn.DataParallel`, `model.module`;
+        `nn.Sequential` included), or None."""
+        return model_of(v)
+
+    def data_augments(self, data: Value | None, at: int | None = None) -> Answer:
+        """`augments` for a PyTorch data object walked at `at`."""
+        if isinstance(data, Obj) and is_torch_data(data):
+            return self.sem.torch_data_augments(data, at)
+        return self.augments(data)
 
 
 def analyse(program: Program) -> Facts:

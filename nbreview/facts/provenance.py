@@ -1,0 +1,112 @@
+"""Provenance: which objects a value was computed from, flow-sensitively.
+
+The interpreter's values are symbolic, and a number the notebook accumulates in a loop
+(`correct += (pred == y).sum().item()`) is Unknown after the loop. What a rule often needs is
+not the number but where it came from: "this accuracy was computed from batches of
+`test_loader`". So, beside each name's value, the interpreter keeps the *provenance* of the
+name: the ids of the objects (loaders, datasets, models, ...) whose contents flowed into it.
+
+- reading a name contributes its provenance and, when it holds an object, that object;
+- a call contributes its arguments, its receiver and, when the interpreter followed a
+  notebook function, what the function returned (so `acc = evaluate(model, test_loader)` is
+  computed from `test_loader`);
+- `x += ...` adds to what `x` had; an assignment replaces it; both branches of an `if` are
+  kept; a `for` target comes from the iterable.
+
+Provenance is recorded where rules ask for it: on branch conditions (`Cond.deps`, one set
+per operand of a comparison) and on the arguments of every call (`CallRecord.arg_deps`).
+It is an over-approximation of data flow (control dependence is not followed), bounded in
+size; rules use it to ask "could this value have come from that data?" and "which data did
+it come from?".
+"""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from .values import Dict, Obj, ObjKind, Value
+
+if TYPE_CHECKING:
+    from .interpreter import Frame, Interpreter
+
+EMPTY: frozenset[int] = frozenset()
+MAX_DEPS = 256  # ids kept per value (a guard against absurd code)
+
+
+def _cap(d: frozenset[int]) -> frozenset[int]:
+    return d if len(d) <= MAX_DEPS else frozenset(sorted(d)[:MAX_DEPS])
+
+
+def lookup_deps(frame: "Frame", name: str) -> frozenset[int]:
+    f = frame
+    while f is not None:
+        if name in f.vars:
+            return f.deps.get(name, EMPTY)
+        f = f.parent
+    return EMPTY
+
+
+def set_deps(frame: "Frame", name: str, deps: frozenset[int]) -> None:
+    """Bind `name`'s provenance in the frame that `Frame.bind` would bind it in."""
+    if name in frame.globals_decl and frame.parent is not None:
+        root = frame
+        while root.parent is not None:
+            root = root.parent
+        root.deps[name] = _cap(deps)
+    else:
+        frame.deps[name] = _cap(deps)
+
+
+def static_value(expr: ast.AST, frame: "Frame") -> Value | None:
+    """The object an attribute/subscript chain rooted at a name holds, read without side effects
+    (`self.val_loader`, `loaders['val']`, `ds.dataset`); None when it cannot be read."""
+    if isinstance(expr, ast.Name):
+        return frame.lookup(expr.id)
+    if isinstance(expr, ast.Attribute):
+        base = static_value(expr.value, frame)
+        if isinstance(base, Obj):
+            got = base.attr(expr.attr)
+            if got is not None:
+                return got
+            if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
+                    isinstance(base.args.get(expr.attr), Obj):
+                return base.args[expr.attr]
+        return None
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
+        base = static_value(expr.value, frame)
+        if isinstance(base, Dict) and isinstance(expr.slice.value, str):
+            return base.items.get(expr.slice.value)
+    return None
+
+
+def deps_of(interp: "Interpreter", e: ast.AST | None, frame: "Frame") -> frozenset[int]:
+    """The provenance of an expression just evaluated in `frame`."""
+    if e is None or isinstance(e, (ast.Constant, ast.Lambda)):
+        return EMPTY
+    if isinstance(e, ast.Name):
+        d = lookup_deps(frame, e.id)
+        v = frame.lookup(e.id)
+        return d | {v.id} if isinstance(v, Obj) else d
+    if isinstance(e, ast.Call):
+        return interp.node_deps.get(id(e), EMPTY)
+    out = EMPTY
+    if isinstance(e, (ast.Attribute, ast.Subscript)):
+        v = static_value(e, frame)
+        if isinstance(v, Obj):
+            out = out | {v.id}
+    for child in ast.iter_child_nodes(e):
+        if isinstance(child, ast.comprehension):
+            out = out | deps_of(interp, child.iter, frame)
+            for cond in child.ifs:
+                out = out | deps_of(interp, cond, frame)
+        elif isinstance(child, ast.expr):
+            out = out | deps_of(interp, child, frame)
+    return _cap(out)
+
+
+def operand_deps(interp: "Interpreter", test: ast.AST, frame: "Frame") -> tuple[frozenset[int], ...]:
+    """For a branch condition: one provenance per operand of a comparison (`a > b` -> (a, b)),
+    else the provenance of the whole test."""
+    if isinstance(test, ast.Compare):
+        return tuple(deps_of(interp, x, frame) for x in [test.left, *test.comparators])
+    return (deps_of(interp, test, frame),)
