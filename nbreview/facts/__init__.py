@@ -24,6 +24,7 @@ None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
 """
 from __future__ import annotations
 
+import ast
 from enum import Enum
 from functools import cached_property
 from typing import Callable, Iterator
@@ -34,7 +35,10 @@ from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
+from .metrics import Metrics
 from .passes import Pass, Passes, model_of
+from .schedulers import Scheduler, Step
+from .schedulers import find as find_schedulers
 from .torchdata import TorchData, Transforms, is_torch_data
 from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
 
@@ -415,6 +419,24 @@ class Facts:
         """The network behind a value (through `.to()`, `nn.DataParallel`, `model.module`;
         `nn.Sequential` included), or None."""
         return model_of(v)
+
+    # --- schedulers (schedulers.py), metric kinds (metrics.py) ------------------------------
+    @cached_property
+    def schedulers(self) -> list[Scheduler]:
+        """Every LR scheduler object (torch, timm, transformers) with its `step()` calls: per batch
+        or per epoch, under which loop (and its iteration count), with what value, and whether
+        it was handed to code the analysis does not see."""
+        return find_schedulers(self)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self)
+
+    def metric_kind(self, node: "ast.AST | None") -> str | None:
+        """"loss" (lower is better), "score" (higher is better: accuracy, F1, ...) or None, for an
+        expression of the notebook (names, definitions in its scope, metric functions,
+        `-x` / `1 - x` flips)."""
+        return self.metrics.kind(node)
 
     def data_augments(self, data: Value | None, at: int | None = None) -> Answer:
         """`augments` for a PyTorch data object walked at `at`."""

@@ -191,7 +191,7 @@ class Interpreter:
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
                         assigned, over, ctx.conds)
             deps = deps_of(self, s.iter, frame)
-            items = _literal_items(over)
+            items = literal_items(over)
             if items is None:
                 self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False, deps=deps)
             self._exec_loop_body(s.body, loop, frame, ctx, s.target, items, deps)
@@ -341,6 +341,9 @@ class Interpreter:
                 self.assignments.append((ctx.site(stmt), target.id, value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
+            if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and \
+                    len(value.value) == len(elts) and not any(isinstance(e, ast.Starred) for e in elts):
+                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)
             if isinstance(value, Seq) and len(value.items) == len(elts) and not any(
                 isinstance(e, ast.Starred) for e in elts
             ):
@@ -648,7 +651,7 @@ class Interpreter:
         if not isinstance(gen.iter, (ast.Tuple, ast.List)) or not 2 <= len(gen.iter.elts) <= 8:
             return None
         over = self.eval(gen.iter, frame, ctx)
-        items = over.items if isinstance(over, Seq) and over.complete else _literal_items(over)
+        items = over.items if isinstance(over, Seq) and over.complete else literal_items(over)
         if items is None:
             return None
         loop = Loop(e, ctx.cell, e.lineno, "comprehension", len(items),  # type: ignore[attr-defined]
@@ -1131,7 +1134,7 @@ def _objects_in(v: Value, depth: int = 0) -> list[Obj]:
 
 
 
-def _literal_items(over: Value) -> list[Value] | None:
+def literal_items(over: Value) -> list[Value] | None:
     """The items of a short literal sequence of constants (`['train', 'val']`, `(0.1, 0.01)`),
     which loops and comprehensions over it are unrolled into; None for anything else."""
     if isinstance(over, Seq) and over.complete:

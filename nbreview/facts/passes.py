@@ -64,6 +64,14 @@ class Pass:
     helper: CallRecord | None  # the call of the notebook function (or method) whose body has this loop
 
     @property
+    def at(self) -> int:
+        """When the pass reads its data (a sequence number): the loop's start, or for a
+        comprehension (which keeps no span) its first forward pass."""
+        if self.loop.span[1] > self.loop.span[0]:
+            return self.loop.span[0]
+        return self.forwards[0].seq if self.forwards else 0
+
+    @property
     def models(self) -> list[Obj]:
         out: list[Obj] = []
         for rec in self.forwards:
@@ -144,7 +152,7 @@ class Passes:
             if rec.site.loops:
                 direct.setdefault(rec.site.loops[-1].id, []).append(rec)
         out = []
-        update_loops = {lp.id for rec in self.updates for lp in rec.site.loops}
+        update_loops = self.update_loops
         for lp in loops.values():
             data = data_walked(lp)
             if data is None:
@@ -198,6 +206,23 @@ class Passes:
 
     def training_passes(self) -> list[Pass]:
         return [p for p in self.all if p.trains]
+
+    @cached_property
+    def update_loops(self) -> frozenset[int]:
+        """Ids of the loops with a weight update somewhere inside (epoch loops, batch loops)."""
+        return frozenset(lp.id for rec in self.updates for lp in rec.site.loops)
+
+    def repeated(self, p: Pass) -> bool:
+        """The pass runs several times over the same data on purpose (test-time augmentation, MC
+        dropout): a loop around it repeats and updates nothing."""
+        if not p.forwards:
+            return False
+        loops = p.forwards[0].site.loops
+        for lp in loops[:loops.index(p.loop)] if p.loop in loops else ():
+            if lp.id in self.update_loops or (lp.count is not None and lp.count < 2):
+                continue
+            return True
+        return False
 
     def pass_of(self, rec: CallRecord) -> Pass | None:
         lp = _innermost_data_loop(rec)
@@ -265,8 +290,7 @@ class Passes:
     def training_setter(self, model: Obj, setter: CallRecord) -> bool:
         """`model.train()` made for training: inside a loop that updates weights, or followed by an
         update before anything evaluates the model or changes its mode."""
-        update_loops = {lp.id for rec in self.updates for lp in rec.site.loops}
-        if any(lp.id in update_loops for lp in setter.site.loops):
+        if any(lp.id in self.update_loops for lp in setter.site.loops):
             return True
         effect = self.mode_effect(model)
         eval_forwards = {id(r) for p in self.all if p.evaluates for r in p.forwards}
