@@ -39,7 +39,10 @@ from .metrics import Metrics
 from .passes import Pass, Passes, model_of
 from .schedulers import Scheduler, Step
 from .schedulers import find as find_schedulers
+from .selection import BestCheck, split_kind
+from .selection import best_checks as find_best_checks
 from .torchdata import TorchData, Transforms, is_torch_data
+from .torchdata import chain as torchdata_chain
 from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
@@ -437,6 +440,28 @@ class Facts:
         expression of the notebook (names, definitions in its scope, metric functions,
         `-x` / `1 - x` flips)."""
         return self.metrics.kind(node)
+
+    # --- "best so far" logic and data splits (selection.py) -------------------------------
+    @cached_property
+    def best_checks(self) -> list[BestCheck]:
+        """Every `if metric > best:`-style comparison inside a loop (or a function a loop calls)
+        that acts on an improvement: its metric and best sides, direction, and the metric's
+        provenance."""
+        return find_best_checks(self)
+
+    def split_kind(self, data: Value | None) -> str | None:
+        """"test", "val" or "train" by the names a piece of data carries (variables, folders,
+        `train=False`, the frames a Dataset was built from); None when unsure."""
+        return split_kind(self, data)
+
+    def data_from(self, deps: frozenset[int]) -> list[Pass]:
+        """The evaluation passes whose data (loader, subset or dataset) is among these provenance
+        ids: which held-out data a value was computed from."""
+        out = []
+        for p in self.passes.evaluation_passes():
+            if any(o.id in deps for o in torchdata_chain(p.data)):
+                out.append(p)
+        return out
 
     def data_augments(self, data: Value | None, at: int | None = None) -> Answer:
         """`augments` for a PyTorch data object walked at `at`."""

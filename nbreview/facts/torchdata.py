@@ -209,10 +209,23 @@ class TorchData:
             getitem = _method(base.callee, "__getitem__")
             if getitem is None:
                 return None
-            returns = [n.value for n in ast.walk(getitem.node) if isinstance(n, ast.Return) and n.value is not None]
+            reader = _GetItem(self.facts, base, base.callee, None)
+            returns = []
+            for n in ast.walk(getitem.node):
+                if isinstance(n, ast.Return) and n.value is not None:
+                    value = n.value
+                    if isinstance(value, ast.IfExp):
+                        decided = reader.decide(value.test)
+                        if decided is not None:
+                            value = value.body if decided else value.orelse
+                    returns.append(value)
             if not returns:
                 return None
-            return any(isinstance(r, (ast.Tuple, ast.IfExp)) for r in returns)
+            if any(isinstance(r, ast.Tuple) for r in returns):
+                return True
+            if any(isinstance(r, ast.IfExp) for r in returns):
+                return None
+            return False
         return None
 
 
