@@ -12,3 +12,6 @@ class GoodFineTuning(Rule):
         for site, backbone, _whole in ctx.facts.unfreezes:
             ctx.report(site, subject=backbone)
             return
+        for ft in ctx.facts.torch_fine_tuned:  # PyTorch: the optimizer trains the pretrained backbone
+            ctx.report(ft.optimizer.site, subject=ft.model)
+            return

@@ -35,6 +35,7 @@ from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
+from .finetune import FineTuning, fine_tuned
 from .metrics import Metrics
 from .passes import Pass, Passes, model_of
 from .schedulers import Scheduler, Step
@@ -462,6 +463,12 @@ class Facts:
             if any(o.id in deps for o in torchdata_chain(p.data)):
                 out.append(p)
         return out
+
+    @cached_property
+    def torch_fine_tuned(self) -> list[FineTuning]:
+        """Pretrained PyTorch networks whose backbone a training pass really trains: the optimizer
+        gets backbone parameters and they are not frozen then (staged unfreezing included)."""
+        return fine_tuned(self)
 
     def data_augments(self, data: Value | None, at: int | None = None) -> Answer:
         """`augments` for a PyTorch data object walked at `at`."""

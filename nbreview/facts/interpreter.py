@@ -487,7 +487,8 @@ class Interpreter:
 
     def eval_JoinedStr(self, e: ast.JoinedStr, frame: Frame, ctx: _Ctx) -> Value:
         parts = []
-        for v in e.values:
+        known = True
+        for v in e.values:  # every part is evaluated: `f'{accuracy(val_loader):.4f}'` calls a helper
             if isinstance(v, ast.Constant):
                 parts.append(str(v.value))
             else:
@@ -495,8 +496,8 @@ class Interpreter:
                 if isinstance(inner, Const) and getattr(v, "format_spec", None) is None and v.conversion == -1:
                     parts.append(str(inner.value))
                 else:
-                    return Unknown("f-string")
-        return Const("".join(parts), ctx.site(e))
+                    known = False
+        return Const("".join(parts), ctx.site(e)) if known else Unknown("f-string")
 
     def eval_BinOp(self, e: ast.BinOp, frame: Frame, ctx: _Ctx) -> Value:
         left = self.eval(e.left, frame, ctx)

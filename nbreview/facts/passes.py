@@ -153,13 +153,19 @@ class Passes:
                 direct.setdefault(rec.site.loops[-1].id, []).append(rec)
         out = []
         update_loops = self.update_loops
+        walked = {}
         for lp in loops.values():
-            data = data_walked(lp)
+            data = data_walked(lp) or _drawn_by_next(direct.get(lp.id, ()))
+            if data is not None:
+                walked[lp.id] = data
+        self._walked = walked
+        for lp in loops.values():
+            data = walked.get(lp.id)
             if data is None:
                 continue
             inner = [r for r in facts.calls_inside(lp) if not r.site.uncalled]
             forwards = tuple(r for r in inner if r.name == "()" and model_of(r.callee) is not None
-                             and _innermost_data_loop(r) is lp)
+                             and self._innermost_data_loop(r) is lp)
             no_grad = bool(forwards) and all(_no_grad(r) for r in forwards)
             out.append(Pass(lp, data, forwards, lp.id in update_loops, no_grad, self._helper(lp, direct)))
         out.sort(key=lambda p: p.loop.span[0])
@@ -224,8 +230,26 @@ class Passes:
             return True
         return False
 
+    def validation_passes(self) -> list[Pass]:
+        """Evaluation passes over held-out labelled data made while a model trains (inside a loop
+        that updates weights): the validation of the training run."""
+        out = []
+        for p in self.evaluation_passes():
+            if not self.held_out(p) or self.repeated(p) or self.facts.torchdata.yields_labels(p.data) is False:
+                continue
+            if any(lp.id in self.update_loops for lp in (p.forwards[0].site.loops if p.forwards else ())):
+                out.append(p)
+        return out
+
+    def _innermost_data_loop(self, rec: CallRecord) -> Loop | None:
+        for lp in reversed(rec.site.loops):
+            if lp.id in self._walked:
+                return lp
+        return None
+
     def pass_of(self, rec: CallRecord) -> Pass | None:
-        lp = _innermost_data_loop(rec)
+        self.all  # noqa: B018 - builds the table of walked loops
+        lp = self._innermost_data_loop(rec)
         return next((p for p in self.all if p.loop is lp), None) if lp is not None else None
 
     # --- modes -----------------------------------------------------------------------------
@@ -314,6 +338,19 @@ def data_walked(lp: Loop) -> Obj | None:
     return None
 
 
+def _drawn_by_next(body: Iterable[CallRecord]) -> Obj | None:
+    """`x, y = next(it)` with `it = iter(loader)` in the loop body: the loop draws batches of
+    that loader (`for step in range(steps_per_epoch): ...`)."""
+    for rec in body:
+        if rec.name == "builtins.next":
+            it = rec.args.get("#0")
+            if isinstance(it, Obj) and it.kind is ObjKind.CALL and it.api == "builtins.iter":
+                data = it.args.get("#0")
+                if isinstance(data, Obj) and is_torch_data(data):
+                    return data
+    return None
+
+
 def _first_two(data: Obj) -> list[Obj]:
     """The walked object and the dataset right under it (`DataLoader(ds)` -> loader, ds)."""
     out = []
@@ -322,13 +359,6 @@ def _first_two(data: Obj) -> list[Obj]:
         if len(out) == 2:
             break
     return out
-
-
-def _innermost_data_loop(rec: CallRecord) -> Loop | None:
-    for lp in reversed(rec.site.loops):
-        if data_walked(lp) is not None:
-            return lp
-    return None
 
 
 def _no_grad(rec: CallRecord) -> bool:

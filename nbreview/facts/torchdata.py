@@ -57,6 +57,7 @@ class Transforms:
     complete: bool
     owner: Obj | None = None
     randoms: tuple[Site, ...] = ()  # random calls `__getitem__` makes itself (`random.random() < 0.5`)
+    applied: tuple[tuple[Obj, ast.Call], ...] = ()  # (transform, the call in `__getitem__` that applies it)
 
 
 UNKNOWN_TRANSFORMS = Transforms((), False)
@@ -195,7 +196,7 @@ class TorchData:
             return UNKNOWN_TRANSFORMS
         reader = _GetItem(self.facts, ds, cls, at)
         reader.function(getitem, 0)
-        return Transforms(tuple(reader.values), reader.complete, ds, tuple(reader.randoms))
+        return Transforms(tuple(reader.values), reader.complete, ds, tuple(reader.randoms), tuple(reader.applied))
 
     def yields_labels(self, data: Value | None) -> bool | None:
         """Whether items of the data are (image, label) pairs: torchvision datasets are; a notebook
@@ -262,6 +263,7 @@ class _GetItem:
         self.at = at
         self.values: list[Value] = []
         self.randoms: list[Site] = []
+        self.applied: list[tuple[Obj, ast.Call]] = []  # each transform object and the call applying it
         self.complete = True
         self.seen: set[int] = set()
         self.cell = cls.cell
@@ -332,6 +334,7 @@ class _GetItem:
                 self.values.append(target)  # a notebook function applied to the image
         elif isinstance(target, Obj):
             self.values.append(target)
+            self.applied.append((target, n))
         elif target == "unknown":
             self.complete = False
 
