@@ -8,7 +8,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from ..facts.models import root
-from ..facts.values import Obj, ObjKind, Ref, Site, Value
+from ..facts.values import Dict, Obj, ObjKind, Ref, Site, Value
 from .base import Context, FixOffer, Hit, Rule, register
 
 if TYPE_CHECKING:
@@ -31,7 +31,16 @@ class TorchBestStateNotCopied(Rule):
             if site.uncalled or not isinstance(site.node, (ast.Assign, ast.AnnAssign)):
                 continue
             kind, model = _state_view(facts, value)
-            if kind is None:
+            wrap = site.node.value
+            if kind is None and isinstance(value, Dict):  # `ckpt = {'model': model.state_dict(), ...}`
+                for key, item in value.items.items():
+                    model = _state_dict_call(facts, item)
+                    if model is not None and isinstance(site.node.value, ast.Dict):
+                        kind, value = "in_dict", item
+                        wrap = next((v for k, v in zip(site.node.value.keys, site.node.value.values)
+                                     if isinstance(k, ast.Constant) and k.value == key), None)
+                        break
+            if kind is None or wrap is None:
                 continue
             loop = next((lp for lp in site.loops if lp.id in passes.update_loops and any(
                 model in p.models and lp.span[0] <= p.at <= lp.span[1] for p in passes.training_passes())), None)
@@ -45,22 +54,21 @@ class TorchBestStateNotCopied(Rule):
                 use = _later_use(facts, value, loop.span[1])
             if use is None:
                 continue
-            rhs = site.node.value
             ctx.report(
                 Site(site.cell, site.node, site.loops, site.funcs),
                 subject=(site, value),
                 params={"target": ast.unparse(site.node.targets[0] if isinstance(site.node, ast.Assign)
                                               else site.node.target),
-                        "model": facts.describe(model), "code": ast.unparse(rhs) if rhs is not None else None},
+                        "model": facts.describe(model), "code": ast.unparse(wrap)},
                 related=[use],
                 variant=kind,
-                fix=_fix_offer(facts, site, kind),
+                fix=_fix_offer(facts, site, kind, wrap),
             )
 
     def fix(self, edit: "NotebookEditor", hit: Hit) -> None:
         data = hit.fix.data  # type: ignore[union-attr]
         site: Site = data["site"]
-        edit.replace(site, data["code"], node=site.node.value)
+        edit.replace(site, data["code"], node=data["node"])
         if data.get("import"):
             edit.insert_before(site.cell, data["first_line"], "import copy")
 
@@ -118,8 +126,7 @@ def _name_read_after(facts, site: Site, loop) -> Site | None:
     return None
 
 
-def _fix_offer(facts, site: Site, kind: str) -> FixOffer | None:
-    rhs = site.node.value
+def _fix_offer(facts, site: Site, kind: str, rhs: ast.expr) -> FixOffer | None:
     if rhs is None:
         return None
     if kind == "shallow":
@@ -144,4 +151,5 @@ def _fix_offer(facts, site: Site, kind: str) -> FixOffer | None:
     first = tree.body[0].lineno if tree is not None and tree.body else None
     if needs_import and first is None:
         return None
-    return FixOffer(safe=True, data={"site": site, "code": code, "import": needs_import, "first_line": first})
+    return FixOffer(safe=True, data={"site": site, "node": rhs, "code": code, "import": needs_import,
+                                     "first_line": first})

@@ -267,6 +267,7 @@ class _GetItem:
         self.complete = True
         self.seen: set[int] = set()
         self.cell = cls.cell
+        self.depth_data = 0
 
     def attr(self, name: str) -> Value | None:
         """The instance's attribute as set when it was built (or later, before `at`)."""
@@ -316,6 +317,14 @@ class _GetItem:
             return
         if isinstance(node, ast.Call):
             self.call(node, depth)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and \
+                isinstance(node.value.value, ast.Name) and node.value.value.id == "self":
+            inner = self.attr(node.value.attr)  # `self.subset[i]`: items come through another dataset
+            if isinstance(inner, Obj) and is_torch_data(inner) and self.depth_data < 4:
+                sub = TorchData(self.facts).transforms_of(inner, self.at, self.depth_data + 1)
+                self.values.extend(sub.values)
+                self.randoms.extend(sub.randoms)
+                self.complete = self.complete and sub.complete
         for child in ast.iter_child_nodes(node):
             self.expr(child, func, depth)
 
