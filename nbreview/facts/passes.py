@@ -57,7 +57,8 @@ class Pass:
     """One execution of a loop over batches of data."""
 
     loop: Loop
-    data: Obj  # what is walked (tqdm/enumerate/iter unwrapped): a loader, subset or dataset
+    data: Obj | None  # what is walked (tqdm/enumerate/iter unwrapped): a loader, subset or dataset;
+    # None only for a training pass over data the analysis cannot identify
     forwards: tuple[CallRecord, ...]  # the model's forward passes made directly by this pass
     trains: bool  # weights may be updated inside
     no_grad: bool  # every forward runs under no_grad / inference_mode
@@ -82,7 +83,7 @@ class Pass:
 
     @property
     def evaluates(self) -> bool:
-        return bool(self.forwards) and not self.trains
+        return bool(self.forwards) and not self.trains and self.data is not None
 
 
 def model_of(v: Value | None) -> Obj | None:
@@ -153,16 +154,18 @@ class Passes:
                 direct.setdefault(rec.site.loops[-1].id, []).append(rec)
         out = []
         update_loops = self.update_loops
-        walked = {}
+        walked: dict[int, Obj | None] = {}
         for lp in loops.values():
             data = data_walked(lp) or _drawn_by_next(direct.get(lp.id, ()))
             if data is not None:
                 walked[lp.id] = data
+            elif lp.kind in ("for", "while") and any(is_update(facts, r) for r in direct.get(lp.id, ())):
+                walked[lp.id] = None  # a training loop over batches we cannot identify
         self._walked = walked
         for lp in loops.values():
-            data = walked.get(lp.id)
-            if data is None:
+            if lp.id not in walked:
                 continue
+            data = walked[lp.id]
             inner = [r for r in facts.calls_inside(lp) if not r.site.uncalled]
             forwards = tuple(r for r in inner if r.name == "()" and model_of(r.callee) is not None
                              and self._innermost_data_loop(r) is lp)
@@ -199,7 +202,7 @@ class Passes:
         """Ids of the data objects training passes walk (loaders and the dataset right under them)."""
         out: set[int] = set()
         for p in self.all:
-            if p.trains:
+            if p.trains and p.data is not None:
                 out |= {o.id for o in _first_two(p.data)}
         return out
 
