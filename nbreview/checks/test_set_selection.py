@@ -8,7 +8,7 @@ import ast
 from ..facts import Pass
 from ..facts.interpreter import literal_items
 from ..facts.selection import BestCheck, same_data
-from ..facts.values import Obj, Site
+from ..facts.values import CallRecord, Const, Loop, Obj, Site
 from .base import Context, Rule, register
 
 REPORTERS = ("builtins.print", "IPython.display.display", "logging.info", "logger.info")
@@ -62,6 +62,37 @@ class TestSetSelection(Rule):
                 related=[s for s in related if s.cell != c.site.cell],
                 variant=variant,
             )
+        for final, loop, test in _manual_picks(facts):
+            loop_site = Site(loop.cell, loop.node)
+            ctx.report(final.site, subject=final, params={"data": facts.describe(test.data), "path": _path(final)},
+                       related=[loop_site] if loop_site.cell != final.site.cell else [], variant="manual")
+
+
+def _manual_picks(facts) -> list[tuple[CallRecord, Loop, Pass]]:
+    """`for ep in [40, 46, 52]: model.load_state_dict(torch.load(f'ckpt/epoch_{ep}.pt'))` and a
+    test evaluation in the loop, then one of those files loaded for good: the checkpoint was
+    picked by looking at its test score. (final load, the loop, the test pass)"""
+    loads = [rec for rec in facts.calls_to("torch.load") if not rec.site.uncalled]
+    out = []
+    for loop in {lp.id: lp for rec in loads for lp in rec.site.loops}.values():
+        if loop.id in facts.passes.update_loops:
+            continue
+        paths = {_path(rec) for rec in loads if loop in rec.site.loops} - {None}
+        tests = [p for p in facts.passes.evaluation_passes() if loop.span[0] <= p.at <= loop.span[1]
+                 and facts.passes.held_out(p) and facts.split_kind(p.data) == "test"
+                 and facts.torchdata.yields_labels(p.data) is not False]
+        if len(paths) < 2 or not tests:
+            continue
+        for rec in loads:
+            if rec.seq > loop.span[1] and not rec.site.loops and _path(rec) in paths:
+                out.append((rec, loop, tests[0]))
+                break
+    return out
+
+
+def _path(rec: CallRecord) -> str | None:
+    v = rec.args.get("#0", rec.args.get("f"))
+    return v.value if isinstance(v, Const) and isinstance(v.value, str) else None
 
 
 def _reported_after(facts, sel: Pass, after: int) -> Site | None:
