@@ -25,18 +25,17 @@ class BestTrackingBroken(Rule):
         facts = ctx.facts
         if any(g.why == "unparsed" for g in facts.gaps):
             return  # a cell we cannot read may update the best value
-        trees = [cc.tree for cc in facts.program.cells if cc.tree is not None]
-        for c in facts.best_checks:
+        checks = [c for c in facts.best_checks if isinstance(c.best, (ast.Name, ast.Attribute))]
+        if not checks:
+            return
+        for c in checks:
             best = c.best_text
-            if not isinstance(c.best, (ast.Name, ast.Attribute)):
-                continue
-            updates, inits = _assignments(trees, c.best)
+            found = facts.assignments.to(c.best)
+            updates = [a for a in found if a.update]
+            inits = [a for a in found if not a.update]
             in_body = _assigned_in(c.node.body, c.best)
             in_else = _assigned_in(c.node.orelse, c.best)
             params = {"best": best, "metric": c.metric_text}
-            kind = facts.metric_kind(c.metric)
-            if kind is not None and name_kind(best) == flip(kind):
-                kind = None  # the names disagree: unsure which direction is meant
             if not updates:
                 other = _other_best(c)
                 ctx.report(c.site, subject=c, params={**params, "other": other}, variant="default")
@@ -48,8 +47,11 @@ class BestTrackingBroken(Rule):
                     break
             else:
                 when_greater = c.greater if in_body else (not c.greater if in_else else None)
-                if when_greater is None or kind is None:
+                if when_greater is None:
                     continue
+                kind = facts.metric_kind(c.metric)
+                if kind is None or name_kind(best) == flip(kind):
+                    continue  # unknown, or the names disagree: unsure which direction is meant
                 if (kind == LOSS) == when_greater:
                     ctx.report(c.site, subject=c, params={**params, "kind": kind}, variant=(
                         "wrong_direction_loss" if kind == LOSS else "wrong_direction_score"))
@@ -77,33 +79,6 @@ def _target_matches(t: ast.AST, best: ast.expr) -> bool:
     if isinstance(t, ast.Starred):
         return _target_matches(t.value, best)
     return False
-
-
-def _assignments(trees: list[ast.AST], best: ast.expr) -> tuple[list[ast.AST], list[ast.AST]]:
-    """(updates, initialisations) of the best value anywhere in the notebook: an assignment inside
-    a loop or a function (or an augmented one) updates it; one at the top level outside loops
-    initialises it."""
-    updates: list[ast.AST] = []
-    inits: list[ast.AST] = []
-
-    def walk(node: ast.AST, inside: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            deeper = inside or isinstance(child, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef,
-                                                  ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.DictComp,
-                                                  ast.SetComp, ast.GeneratorExp))
-            if isinstance(child, ast.Assign) and any(_target_matches(t, best) for t in child.targets):
-                (updates if inside else inits).append(child)
-            elif isinstance(child, ast.AnnAssign) and _target_matches(child.target, best):
-                (updates if inside else inits).append(child)
-            elif isinstance(child, ast.AugAssign) and _target_matches(child.target, best):
-                updates.append(child)
-            elif isinstance(child, ast.NamedExpr) and _target_matches(child.target, best):
-                updates.append(child)
-            walk(child, deeper)
-
-    for tree in trees:
-        walk(tree, False)
-    return updates, inits
 
 
 def _assigned_in(body: list[ast.stmt], best: ast.expr) -> list[ast.Assign]:
@@ -145,14 +120,13 @@ def _source_mismatch(facts, c: BestCheck, value: ast.expr) -> str | None:
     return None
 
 
-def _initial(inits: list[ast.AST]) -> float | None:
+def _initial(inits: list) -> float | None:
     """The one constant the best value starts from (all initialisations agree), else None."""
     values = set()
-    for stmt in inits:
-        value = getattr(stmt, "value", None)
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
-            return None  # `best_loss, best_acc = inf, 0`: read below only in simple cases
-        v = _constant(value)
+    for a in inits:
+        if a.index is not None:
+            return None  # `best_loss, best_acc = init_values()`: not a display we can read
+        v = _constant(a.value)
         if v is None:
             return None
         values.add(v)

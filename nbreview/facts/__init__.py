@@ -35,6 +35,7 @@ from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
+from .assigns import Assignments
 from .finetune import FineTuning, fine_tuned
 from .metrics import Metrics
 from .passes import Pass, Passes, model_of
@@ -423,6 +424,13 @@ class Facts:
         """The network behind a value (through `.to()`, `nn.DataParallel`, `model.module`;
         `nn.Sequential` included), or None."""
         return model_of(v)
+
+    # --- assignments as written (assigns.py) ------------------------------------------------
+    @cached_property
+    def assignments(self) -> Assignments:
+        """Every assignment of the source, by target name or attribute: value, scope, and
+        whether it updates (in a loop or function) or initialises (top level)."""
+        return Assignments(self.program)
 
     # --- schedulers (schedulers.py), metric kinds (metrics.py) ------------------------------
     @cached_property

@@ -70,48 +70,34 @@ class Metrics:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
 
-    @cached_property
-    def _parents(self) -> dict[int, tuple[int, ast.AST]]:
-        """node id -> (cell, parent node), for every code cell."""
-        out: dict[int, tuple[int, ast.AST]] = {}
-        for cc in self.facts.program.cells:
-            if cc.tree is None:
-                continue
-            for parent in ast.walk(cc.tree):
-                for child in ast.iter_child_nodes(parent):
-                    out[id(child)] = (cc.index, parent)
-        return out
-
     def scope_of(self, node: ast.AST) -> ast.AST | None:
         """The function a node is in (None: the notebook's top level)."""
-        cur: ast.AST | None = node
-        for _ in range(200):
-            entry = self._parents.get(id(cur))
-            if entry is None:
-                return None
-            cur = entry[1]
-            if isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                return cur
-        return None
+        line = getattr(node, "lineno", None)
+        if line is None:
+            return None
+        best = None
+        for _cell, func in self.facts.assignments.functions:
+            if func.lineno <= line <= (func.end_lineno or func.lineno) and self._inside(node, func):
+                if best is None or func.lineno >= best.lineno:
+                    best = func
+        return best
+
+    def _inside(self, node: ast.AST, func: ast.AST) -> bool:
+        """Whether `node` is inside `func` (checked by identity, one walk per function)."""
+        inside = self._members.get(id(func))
+        if inside is None:
+            inside = {id(n) for n in ast.walk(func)}
+            self._members[id(func)] = inside
+        return id(node) in inside
+
+    @cached_property
+    def _members(self) -> dict[int, set[int]]:
+        return {}
 
     def definitions(self, name: str, scope: ast.AST | None) -> list[tuple[ast.expr, int | None]]:
         """(right-hand side, tuple index or None) for every assignment to `name` in the scope."""
-        roots: list[ast.AST]
-        if scope is not None:
-            roots = list(scope.body) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-        else:
-            roots = [cc.tree for cc in self.facts.program.cells if cc.tree is not None]
-        out: list[tuple[ast.expr, int | None]] = []
-        for root in roots:
-            for node in _walk_scope(root):
-                if isinstance(node, ast.Assign):
-                    for t in node.targets:
-                        out.extend(_bind(t, node.value, name))
-                elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
-                    out.extend(_bind(node.target, node.value, name))
-                elif isinstance(node, ast.NamedExpr) and node.target.id == name:
-                    out.append((node.value, None))
-        return out
+        return [(a.value, a.index) for a in self.facts.assignments.by_name.get(name, ())
+                if a.scope is scope and a.value is not None]
 
     def kind(self, node: ast.AST | None, depth: int = 0) -> str | None:
         """LOSS, SCORE or None for an expression of the notebook."""
@@ -252,15 +238,3 @@ def _walk_scope(root: ast.AST):
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 stack.append(child)
-
-
-def _bind(target: ast.AST, value: ast.expr, name: str) -> list[tuple[ast.expr, int | None]]:
-    if isinstance(target, ast.Name) and target.id == name:
-        return [(value, None)]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        for i, elt in enumerate(target.elts):
-            if isinstance(elt, ast.Name) and elt.id == name:
-                if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-                    return [(value.elts[i], None)]
-                return [(value, i)]
-    return []

@@ -139,6 +139,8 @@ class Passes:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
         self.updates = [rec for rec in facts.calls if not rec.site.uncalled and is_update(facts, rec)]
+        self._modes: dict[tuple[int, int], StateAt] = {}
+        self._escapes: dict[int, list[CallRecord]] = {}
 
     @cached_property
     def all(self) -> list[Pass]:
@@ -281,8 +283,13 @@ class Passes:
     def mode_at(self, model: Obj, at: CallRecord) -> StateAt:
         """The states of `model`'s mode when `at` runs: INIT, ("train"|"eval", the setter's seq), or
         Mode.UNKNOWN (a call we cannot see could have changed it)."""
-        flow = self.facts.flow
-        return flow.state_at(at, self.mode_effect(model), INIT, flow.escapes(model))
+        key = (model.id, at.seq)
+        if key not in self._modes:
+            flow = self.facts.flow
+            if model.id not in self._escapes:
+                self._escapes[model.id] = flow.escapes(model)
+            self._modes[key] = flow.state_at(at, self.mode_effect(model), INIT, self._escapes[model.id])
+        return self._modes[key]
 
     def surely_training_mode(self, model: Obj, at: CallRecord) -> bool:
         """On some pass (the first, or a later iteration of a loop around `at`), the model is
