@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py"]
+SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_torch_facts.py",
+         "tests/test_rule_examples.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -53,7 +54,31 @@ MUTANTS = [
     ("facts/models.py", "if bb is not None and is_pretrained(bb) and", "if bb is not None and"),
     ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
      'False and role == "evaluate"'),
-    ("facts/pipelines.py", '[val for _s, val in v.attrs.get("transform", [])]', "[]"),
+    # PyTorch facts (passes, modes, datasets, provenance, unrolled loops, metric kinds, schedulers)
+    ("facts/passes.py", "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return True",
+     "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return False"),
+    ("facts/passes.py", "if derived_from(rec.receiver, model):\n                    return Mode.UNKNOWN",
+     "if derived_from(rec.receiver, model):\n                    return None"),
+    ("facts/passes.py", "        if state == INIT:\n            return True", "        if state == INIT:\n            return False"),
+    ("facts/passes.py", "if lp.id in self.update_loops or (lp.count is not None and lp.count < 2):\n                continue\n"
+     "            return True", "if lp.id in self.update_loops or (lp.count is not None and lp.count < 2):\n"
+     "                continue\n            return False"),
+    ("facts/torchdata.py", "events = [e for e in events if e[0] <= at]", "events = [e for e in events if e[0] > at]"),
+    ("facts/torchdata.py", 'base.kind is ObjKind.ATTR and base.api == "dataset":',
+     'base.kind is ObjKind.ATTR and base.api == "nothing":'),
+    ("facts/torchdata.py", "return (v.value == right.value) == isinstance(op, ast.Eq)", "return True"),
+    ("facts/provenance.py", "return d | {v.id} if isinstance(v, Obj) else d", "return d"),
+    ("facts/interpreter.py", "set_deps(frame, s.target.id, lookup_deps(frame, s.target.id) | deps_of(self, s.value, frame))",
+     "set_deps(frame, s.target.id, deps_of(self, s.value, frame))"),
+    ("facts/interpreter.py", "if items is not None and target is not None:", "if False:"),
+    ("facts/interpreter.py", "if isinstance(v, Const) and bool(v.value) is not is_and:", "if False:"),
+    ("facts/metrics.py", "if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):\n            return flip(",
+     "if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):\n            return ("),
+    ("facts/metrics.py", "if k is not None and defs is not None and defs != k:", "if False:"),
+    ("facts/schedulers.py", "if data_walked(inner) is not None or _updates_at_level(facts, inner):", "if False:"),
+    ("facts/selection.py", "greater = op_greater if side == 1 else not op_greater", "greater = op_greater"),
+    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
+     "return False"),
 ]
 
 

@@ -221,7 +221,7 @@ def backbone_trainable(events: list[_Freeze], model: Obj, at: int) -> bool | Non
     whole: bool | None = True
     parts: dict[str, bool | None] = {}
     for e in events:
-        if e.model is not model or e.seq >= at:
+        if e.model is not model or e.seq > at:
             continue
         if e.part == "":
             whole, parts = e.trainable, {}

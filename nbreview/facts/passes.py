@@ -192,8 +192,9 @@ class Passes:
         if func is None:
             return None
         best = None
+        start = lp.span[0] if lp.span[1] > lp.span[0] else min(r.seq for r in body)
         for rec in self.facts.calls:
-            if rec.seq > lp.span[0]:
+            if rec.seq > start:
                 break
             if rec.callee is func and rec.followed:
                 best = rec

@@ -186,7 +186,7 @@ class TorchData:
         events.sort(key=lambda e: e[0])
         if at is None:
             return [v for _seq, v in events]
-        events = [e for e in events if e[0] < at]
+        events = [e for e in events if e[0] <= at]  # an attribute set at seq s happened after call s
         return [events[-1][1]] if events else []
 
     def _custom(self, ds: Obj, cls: Class, at: int | None) -> Transforms:
