@@ -17,7 +17,17 @@ below are the analysis library every rule shares; each is documented where it is
   `repeated_passes`, `model_calls`;
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
-  code we do not see), `gaps` (where the analysis was incomplete).
+  code we do not see), `gaps` (where the analysis was incomplete);
+- provenance (provenance.py): `Cond.deps`, `CallRecord.arg_deps` (which objects a compared or
+  passed value was computed from), `data_from` (the evaluation passes behind such a value);
+- PyTorch (torchdata.py, passes.py, schedulers.py, finetune.py): `transforms_of`,
+  `data_augments` (a loader/split/dataset's transform in force when it is walked), `passes`
+  (training and evaluation passes over data, held-out data, model modes with their setters),
+  `torch_model`, `schedulers` (steps per batch or epoch, the value stepped with),
+  `torch_fine_tuned`;
+- metrics and selection (metrics.py, selection.py, assigns.py): `metric_kind` (loss or
+  score), `best_checks` ("best so far" comparisons), `split_kind` (test / val / train),
+  `assignments` (every assignment as written).
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
