@@ -55,6 +55,7 @@ def checklist(facts: Facts) -> list[tuple[str, bool, int | None]]:
         mark("transfer-learning", o.site)
         break
     mark("fine-tuning", facts.unfreezes[0][0] if facts.unfreezes else None)
+    mark("fine-tuning", facts.torch_fine_tuned[0].optimizer.site if facts.torch_fine_tuned else None)
     for o in facts.created_matching(lambda a: a in LR_SCHEDULE_APIS or a.startswith(LR_SCHEDULE_PREFIXES)):
         mark("lr-schedule", o.site)
         break
@@ -70,6 +71,9 @@ def checklist(facts: Facts) -> list[tuple[str, bool, int | None]]:
                 mark("augmentation", o.site)
                 break
     for rec, _loop in facts.tta_calls():  # attempted; whether it works is the checks' business
+        mark("tta", rec.site)
+        break
+    for _outer, _inner, rec, _data in facts.repeated_passes():  # PyTorch: the loader walked several times
         mark("tta", rec.site)
         break
     mark("ensembling", _ensemble_site(facts))

@@ -13,5 +13,5 @@ class GoodFineTuning(Rule):
             ctx.report(site, subject=backbone)
             return
         for ft in ctx.facts.torch_fine_tuned:  # PyTorch: the optimizer trains the pretrained backbone
-            ctx.report(ft.optimizer.site, subject=ft.model)
+            ctx.report(ft.optimizer.site, subject=ft.model, variant="staged" if ft.staged else "whole")
             return

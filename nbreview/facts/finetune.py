@@ -40,6 +40,7 @@ class FineTuning:
     model: Obj
     pass_: Pass  # the training pass that trains the backbone
     optimizer: Obj
+    staged: bool  # the backbone was frozen before and unfrozen for this pass
 
 
 def fine_tuned(facts: "Facts") -> list[FineTuning]:
@@ -59,7 +60,8 @@ def fine_tuned(facts: "Facts") -> list[FineTuning]:
                 continue
             if backbone_trainable(events, m, tp.at) is not True:
                 continue
-            out.append(FineTuning(m, tp, opt))
+            staged = any(e.model is m and e.trainable is False and e.seq <= tp.at for e in events)
+            out.append(FineTuning(m, tp, opt, staged))
     return out
 
 
