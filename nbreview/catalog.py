@@ -36,13 +36,15 @@ class Example:
     questions also "fires") or "good" (it stays silent; also "silent"). Each `expect` entry
     says where a finding is (`cell`, `line`), and may say which message `variant` it has, which
     other cells it points at (`related`) and whether it offers a fix (`fix`: "safe" | "unsafe"
-    | "none"). `fixed` is the notebook's code cells after `nbreview fix` (safe fixes)."""
+    | "none"). `fixed` is the notebook's code cells after `nbreview fix` (safe fixes);
+    `fixed_unsafe` after `nbreview fix --unsafe-fixes`, where that differs."""
 
     kind: str
     cells: list[str]
     title: str = ""
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
+    fixed_unsafe: list[str] | None = None
 
     @property
     def fires(self) -> bool:
@@ -132,7 +134,8 @@ def _load_one(path: Path) -> RuleInfo:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
-                fixed=list(e["fixed"]) if "fixed" in e else None)
+                fixed=list(e["fixed"]) if "fixed" in e else None,
+                fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(

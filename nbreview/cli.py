@@ -80,6 +80,10 @@ def check(
                                           help="Use this nbreview.toml / pyproject.toml instead of looking "
                                                "upwards from each notebook."),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    fix: bool = typer.Option(False, "--fix", help="First apply nbreview's safe fixes in place (no backup: for "
+                                                  "files under version control), then review what is left."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix: also apply the fixes that "
+                                                                    "change behaviour beyond the remark."),
 ) -> None:
     """Review notebooks statically (the student's code is never run)."""
     from .config import ConfigError
@@ -104,6 +108,8 @@ def check(
     options = Options(select=selected or None, ignore=ignored, langs=(lang,),
                       use_config=not isolated, config_file=None if isolated else config,
                       edits=format in ("text", "markdown", "html"))  # corrected code is shown there only
+    if fix or unsafe_fixes:
+        _fix_before_check(paths, options, unsafe_fixes)
     from .progress import batch_progress
 
     try:
@@ -138,6 +144,85 @@ def check(
         sys.stdout.write(text)
         sys.stdout.flush()
     raise typer.Exit(exit_code(run, fail_on))
+
+
+def _fix_before_check(paths: List[Path], options, unsafe: bool) -> None:
+    """`check --fix`: correct the notebooks in place (status on stderr), then review as usual."""
+    from dataclasses import replace
+
+    from .config import ConfigError
+    from .fixrun import run, summary_line
+
+    try:
+        outcome = run(paths, replace(options, langs=("en",)), unsafe=unsafe, in_place=True, backup=False,
+                      show_diff=False, err=sys.stderr)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return
+    if outcome.results:
+        typer.echo(summary_line(outcome, diff_only=False), err=True)
+
+
+@app.command("fix")
+def fix_cmd(
+    paths: List[Path] = typer.Argument(..., help="Notebooks or folders (searched recursively; *.fixed.ipynb "
+                                                 "in folders are skipped)."),
+    in_place: bool = typer.Option(False, "--in-place", help="Rewrite the notebooks themselves (atomically; "
+                                                            "the original is kept as NAME.ipynb.bak)."),
+    backup: bool = typer.Option(True, "--backup/--no-backup", help="With --in-place: keep NAME.ipynb.bak."),
+    diff: bool = typer.Option(False, "--diff", help="Only show what would change; write nothing."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes",
+                                      help="Also apply fixes that change behaviour beyond the remark."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write the corrected notebook here (one notebook only)."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule slugs (comma-separated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule slugs (comma-separated)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+                                          help="Exit 1 when findings of this severity or worse remain after "
+                                               "fixing: error | warning | advice | never (default: the "
+                                               "config's, else warning)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No diff; status lines only."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colours on or off."),
+    config: Optional[Path] = typer.Option(None, "--config",
+                                          help="Use this nbreview.toml / pyproject.toml instead of looking "
+                                               "upwards from each notebook."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+) -> None:
+    """Correct what nbreview can correct safely; writes NAME.fixed.ipynb and shows a diff per cell."""
+    from .config import ConfigError
+    from .engine import Options
+    from .fixrun import run, summary_line
+
+    try:
+        _lang, fail_on = _run_settings(paths, config, isolated, "en", fail_on)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+    if fail_on not in FAIL_LEVELS:
+        _fail(f"unknown --fail-on level {fail_on!r}; choose one of: {', '.join(FAIL_LEVELS)}")
+    if diff and (in_place or output is not None):
+        _fail("--diff writes nothing: it cannot be combined with --in-place or --output")
+    if in_place and output is not None:
+        _fail("choose one of --in-place and --output")
+    if output is not None and (len(paths) != 1 or paths[0].is_dir()):
+        _fail("--output takes one notebook; for several, use the default NAME.fixed.ipynb or --in-place")
+    selected, ignored = _split(select), _split(ignore)
+    _check_slugs(selected, "--select")
+    _check_slugs(ignored, "--ignore")
+    options = Options(select=selected or None, ignore=ignored, langs=("en",),
+                      use_config=not isolated, config_file=None if isolated else config)
+    if color is None:
+        color = sys.stdout.isatty()
+    try:
+        outcome = run(paths, options, unsafe=unsafe_fixes, in_place=in_place, backup=backup, diff_only=diff,
+                      output=output, show_diff=not quiet, color=color)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return
+    if not outcome.results:
+        _fail("no notebooks (*.ipynb) found under: " + ", ".join(str(p) for p in paths))
+    if len(outcome.results) > 1:
+        typer.echo(summary_line(outcome, diff_only=diff), err=True)
+    raise typer.Exit(outcome.exit_code(fail_on))
 
 
 def _is_report_dir(output: Path) -> bool:

@@ -214,15 +214,63 @@ class NotebookEditor:
         self.transform(site.cell, call, fn)
 
     def remove_keyword(self, site: Site, name: str, node: ast.AST | None = None) -> None:
+        import libcst as cst
+
         call = self.call(site, node)
 
         def fn(c: Any) -> Any:
-            args = [a for a in c.args if not (a.keyword is not None and a.keyword.value == name)]
-            if len(args) != len(c.args) and args:
-                args[-1] = args[-1].with_changes(comma=c.args[-1].comma)  # keep the closing layout
-            return c.with_changes(args=args)
+            index = next((i for i, a in enumerate(c.args) if a.keyword is not None and a.keyword.value == name), None)
+            if index is None:
+                return c
+            args, opening, closing = _without(cst, list(c.args), index, c.whitespace_before_args, None)
+            if not args:  # `f(\n    x=1\n)` -> `f()`
+                return c.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))
+            return c.with_changes(args=args, whitespace_before_args=opening)
 
         self.transform(site.cell, call, fn)
+
+    def remove_element(self, site: Site, container: ast.AST, element: ast.AST) -> None:
+        """Remove `element` from the list or tuple display `container`, keeping the layout of the rest."""
+        import libcst as cst
+
+        target = self.node(site, container, (cst.List, cst.Tuple))
+        cell = self._cell(site.cell)
+        wanted = cell.find(element, (cst.BaseExpression,))
+
+        def fn(d: Any) -> Any:
+            index = next((i for i, el in enumerate(target.elements) if el.value is wanted), None)
+            if index is None:
+                raise FixError("element not found in its list")
+            if isinstance(d, cst.List):
+                opening, closing = d.lbracket.whitespace_after, d.rbracket.whitespace_before
+            elif d.lpar and d.rpar:
+                opening, closing = d.lpar[0].whitespace_after, d.rpar[-1].whitespace_before
+            else:
+                raise FixError("a tuple without parentheses")
+            elements, opening, closing = _without(cst, list(d.elements), index, opening, closing)
+            if not elements:
+                opening = closing = cst.SimpleWhitespace("")
+            elif isinstance(d, cst.Tuple) and len(elements) == 1 and not isinstance(elements[0].comma, cst.Comma):
+                elements[0] = elements[0].with_changes(comma=cst.Comma())  # `(a,)` stays a tuple
+            if isinstance(d, cst.List):
+                return d.with_changes(elements=elements, lbracket=d.lbracket.with_changes(whitespace_after=opening),
+                                      rbracket=d.rbracket.with_changes(whitespace_before=closing))
+            return d.with_changes(elements=elements,
+                                  lpar=[d.lpar[0].with_changes(whitespace_after=opening), *d.lpar[1:]],
+                                  rpar=[*d.rpar[:-1], d.rpar[-1].with_changes(whitespace_before=closing)])
+
+        self.transform(site.cell, target, fn)
+
+    def remove_statement(self, cell: int, line: int) -> None:
+        """Remove the statement that starts on `line` (with a comment on the same line); a comment
+        on the lines above it would go with it, so that is refused."""
+        import libcst as cst
+
+        c = self._cell(cell)
+        stmt = c.statement_at(line)
+        if any(el.comment is not None for el in getattr(stmt, "leading_lines", ())):
+            raise FixError("a comment above the statement would be lost")
+        c.transforms.append((stmt, lambda _s: cst.RemovalSentinel.REMOVE))
 
     def rename_method(self, site: Site, new: str, node: ast.AST | None = None) -> None:
         """`x.old(...)` -> `x.new(...)`."""
@@ -322,6 +370,64 @@ class NotebookEditor:
                 raise FixError(f"the corrected cell {index} would not parse: {exc.msg}") from None
             out.extend(_hunks(index, c.source, c.masked, new))
         return out
+
+
+def _has_comment(cst, ws) -> bool:
+    return isinstance(ws, cst.ParenthesizedWhitespace) and (
+        ws.first_line.comment is not None or any(line.comment is not None for line in ws.empty_lines))
+
+
+def _kept_whitespace(cst, before, after, last: bool):
+    """The whitespace to keep where an item that sat between `before` and `after` was removed:
+    the comment lines around it stay, the item's own line (with its trailing comment) goes.
+    `last`: `after` runs up to the closing bracket."""
+    parenthesized = cst.ParenthesizedWhitespace
+    if isinstance(after, parenthesized):
+        if isinstance(before, parenthesized):
+            return before.with_changes(empty_lines=[*before.empty_lines, *after.empty_lines],
+                                       indent=after.indent, last_line=after.last_line)
+        return after.with_changes(first_line=cst.TrailingWhitespace())
+    if not last:
+        return before
+    if _has_comment(cst, before):  # the bracket closes on the next line, below the comment
+        return before.with_changes(last_line=cst.SimpleWhitespace(""))
+    return after
+
+
+def _without(cst, items: list, index: int, opening, closing) -> tuple[list, Any, Any]:
+    """Call arguments or list elements without item `index`, the commas, line breaks and comment
+    lines of the others as they were. `opening` is the whitespace after the opening bracket;
+    `closing` the whitespace before the closing one (None for a call: there it is held by the
+    last argument). Returns the items and the new opening and closing whitespace."""
+    removed = items.pop(index)
+    is_arg = isinstance(removed, cst.Arg)
+    comma = removed.comma if isinstance(removed.comma, cst.Comma) else None
+    last = index == len(items)
+    if not items:
+        return items, opening, closing
+    if not last:
+        after = comma.whitespace_after if comma else removed.whitespace_after_arg
+    elif is_arg:
+        after = comma.whitespace_after if comma else removed.whitespace_after_arg
+    else:
+        after = closing  # a list holds the line break before `]` there
+    if index == 0:
+        return items, _kept_whitespace(cst, opening, after, last=False), closing
+    prev = items[index - 1]
+    before = prev.comma.whitespace_after
+    gap = _kept_whitespace(cst, before, after, last)
+    if not last:
+        items[index - 1] = prev.with_changes(comma=prev.comma.with_changes(whitespace_after=gap))
+    elif is_arg and comma is not None:  # `f(a,\n  b,\n)`: the trailing comma stays, on the item before
+        items[index - 1] = prev.with_changes(comma=prev.comma.with_changes(whitespace_after=gap))
+    elif is_arg:
+        items[index - 1] = prev.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=gap)
+    else:
+        kept = prev.comma.with_changes(whitespace_after=cst.SimpleWhitespace("")) if comma is not None \
+            else cst.MaybeSentinel.DEFAULT
+        items[index - 1] = prev.with_changes(comma=kept)
+        closing = gap
+    return items, opening, closing
 
 
 def _append_arg(cst, args: list, new_arg, call) -> list:

@@ -96,12 +96,14 @@ class Remark:
     fix: str
     place: Place
     corrected: list[Line] | None = None
+    corrected_also: list[Place] = field(default_factory=list)  # the same correction in other cells
     also: list[Place] = field(default_factory=list)  # the same rule in other places
     also_text: str = ""  # "То же самое — в ячейках 14 и 17."
     related: list[Place] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     consequence: int = 50
     findings: list[Finding] = field(default_factory=list)
+    autofix: str = ""  # whether `nbreview fix` corrects it (see autofix_note)
 
     @property
     def rule_anchor(self) -> str:
@@ -290,8 +292,44 @@ def _remarks(report: NotebookReport, lang: str, rules: dict[str, cat.RuleInfo]) 
             findings=fs,
         )
         remark.corrected = _corrected(report, first)
+        remark.corrected_also = _corrected_elsewhere(report, first, lang) if remark.corrected else []
+        remark.autofix = autofix_note(fs, lang)
         out.append(remark)
     return out
+
+
+AUTOFIX = {
+    "ru": {
+        "all": "`nbreview fix` исправит это автоматически.",
+        "some": "`nbreview fix` исправит это автоматически в {safe} из {n} мест, остальное — вручную.",
+        "unsafe_more": " Ещё {unsafe} — только с `--unsafe-fixes`.",
+        "unsafe": "Автоматически — только с `nbreview fix --unsafe-fixes`: здесь nbreview не уверен, что "
+                  "одной этой правки достаточно и что она не затронет остальной код, поэтому проверьте результат.",
+        "none": "Автоматически это не исправить: поправьте код вручную.",
+    },
+    "en": {
+        "all": "`nbreview fix` corrects this automatically.",
+        "some": "`nbreview fix` corrects this automatically in {safe} of {n} places; the rest by hand.",
+        "unsafe_more": " {unsafe} more only with `--unsafe-fixes`.",
+        "unsafe": "Automatic fix only with `nbreview fix --unsafe-fixes`: here nbreview cannot be sure that the "
+                  "change is enough on its own and touches nothing else, so review the result.",
+        "none": "nbreview fix cannot correct this automatically: change the code by hand.",
+    },
+}
+
+
+def autofix_note(findings: list[Finding], lang: str) -> str:
+    """Whether `nbreview fix` corrects a remark: always, in some of its places, only with
+    `--unsafe-fixes`, or not at all."""
+    texts = AUTOFIX.get(lang, AUTOFIX["en"])
+    n = len(findings)
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.safe)
+    unsafe = sum(1 for f in findings if f.fix is not None and not f.fix.safe)
+    if safe == n:
+        return texts["all"]
+    if safe:
+        return texts["some"].format(safe=safe, n=n) + (texts["unsafe_more"].format(unsafe=unsafe) if unsafe else "")
+    return texts["unsafe"] if unsafe else texts["none"]
 
 
 def _evidence_place(report: NotebookReport, e: OutputEvidence, lang: str) -> Place:
@@ -309,6 +347,31 @@ def _corrected(report: NotebookReport, f: Finding) -> list[Line] | None:
     src = view.source.split("\n")
     first = min([f.location.line] + [h.start for h in hunks])
     last = max([f.location.end_line or f.location.line] + [h.end for h in hunks])
+    deletion = any(not h.lines for h in hunks)
+    if deletion:  # a removed line: show its neighbours, so the reader sees it gone
+        first, last = max(1, first - 1), min(len(src), last + 1)
+    return _corrected_lines(src, hunks, first, last, unmarked=deletion)
+
+
+def _corrected_elsewhere(report: NotebookReport, f: Finding, lang: str) -> list[Place]:
+    """The parts of the correction in other cells (a new generator next to the training one)."""
+    out = []
+    for cell in sorted({e.cell for e in f.edits} - {f.location.cell}):
+        view = report.cell(cell)
+        hunks = [e for e in f.edits if e.cell == cell]
+        if view is None:
+            continue
+        first = min(h.start for h in hunks)
+        last = max(max(h.end, h.start - 1) for h in hunks)
+        lines = _corrected_lines(view.source.split("\n"), hunks, first, max(first, last))
+        if lines:
+            place = _place(report, cell, first, lang, quote=False)
+            place.lines = lines
+            out.append(place)
+    return out
+
+
+def _corrected_lines(src: list[str], hunks: list, first: int, last: int, unmarked: bool = False) -> list[Line] | None:
     out: list[Line] = []
     n = first
     for number in range(first, last + 1):
@@ -319,11 +382,11 @@ def _corrected(report: NotebookReport, f: Finding) -> list[Line] | None:
                 n += 1
             if hunk.end >= hunk.start:
                 continue
-        if any(h.start <= number <= h.end for h in hunks):
-            continue  # replaced by a hunk
-        out.append(Line(n, src[number - 1] if number - 1 < len(src) else "", False))
+        if any(h.start <= number <= h.end for h in hunks) or number > len(src):
+            continue  # replaced by a hunk, or past the end (an insertion there)
+        out.append(Line(n, src[number - 1], False))
         n += 1
-    return out if any(line.marked for line in out) else None
+    return out if any(line.marked for line in out) or (unmarked and out) else None
 
 
 def _note(report: NotebookReport, p: Praise, lang: str, rules: dict[str, cat.RuleInfo]) -> Note:

@@ -166,3 +166,53 @@ def test_roles_of_data(facts_of):
     g = f.interp.globals.vars
     assert {r.value for r in f.roles_of(g["tr"])} == {"train"}
     assert {r.value for r in f.roles_of(g["va"])} == {"validation", "predict"}
+
+
+def _nb(tmp_path, cells, counts):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = []
+    for src, n in zip(cells, counts):
+        c = nbformat.v4.new_code_cell(src)
+        c.execution_count = n
+        nb.cells.append(c)
+    path = tmp_path / "order.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_an_unexecuted_alternative_does_not_replace_what_ran(tmp_path):
+    from nbreview.engine import Options, review_path
+
+    cells = ["import keras\nfrom keras.preprocessing.image import ImageDataGenerator\n"
+             "gen = ImageDataGenerator(rescale=1./255).flow_from_directory('d')",
+             "base = keras.applications.Xception(include_top=False, pooling='avg')",
+             "base = keras.applications.EfficientNetB0(include_top=False, pooling='avg')  # tried later, never run",
+             "model = keras.Sequential([base, keras.layers.Dense(5, activation='softmax')])\nmodel.fit(gen)"]
+    report = review_path(_nb(tmp_path, cells, [1, 2, None, 3]), Options(select={"rescale-efficientnet"}))
+    assert report.findings == []  # the model that ran is built on Xception
+    report = review_path(_nb(tmp_path, cells, [1, 2, 3, 4]), Options(select={"rescale-efficientnet"}))
+    assert [f.location.cell for f in report.findings] == [0]  # here the EfficientNet cell ran
+    report = review_path(_nb(tmp_path, cells, [None] * 4), Options(select={"rescale-efficientnet"}))
+    assert report.findings  # nothing is known about the runs: the notebook reads top to bottom
+
+
+def test_the_highest_count_is_the_binding_in_force(tmp_path):
+    cells = ["LR = 1e-3", "LR = 1e-4\nfirst = LR", "final = LR"]
+    facts = analyse(build(load(_nb(tmp_path, cells, [5, 3, 6]))))  # cell 1 ran before cell 0's last run
+    g = facts.interp.globals.vars
+    assert g["first"].value == 1e-4  # inside its own run, a cell sees what it bound
+    assert g["final"].value == 1e-3 and facts.out_of_order
+    assert facts.interp.shadowed == [(1, "LR")]
+
+
+def test_unexecuted_cells_still_chain_among_themselves(tmp_path):
+    cells = ["import numpy as np\nx = np.zeros(3)", "y = np.ones(2)", "z = y"]
+    facts = analyse(build(load(_nb(tmp_path, cells, [1, None, None]))))
+    g = facts.interp.globals.vars
+    assert g["z"] is g["y"]
+    sites = {r.site.cell: r.site for r in facts.calls}
+    assert facts.ran(sites[0]) is True and facts.ran(sites[1]) is False
+    unrun = analyse(build(load(_nb(tmp_path, cells, [None, None, None]))))
+    assert unrun.ran(next(r.site for r in unrun.calls)) is None

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_torch_facts.py",
-         "tests/test_rule_examples.py"]
+         "tests/test_rule_examples.py", "tests/test_fix.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -54,6 +54,27 @@ MUTANTS = [
     ("facts/models.py", "if bb is not None and is_pretrained(bb) and", "if bb is not None and"),
     ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
      'False and role == "evaluate"'),
+    ("facts/interpreter.py", "            if self._stamps.get(name, -2) <= count:", "            if True:"),
+    ("facts/interpreter.py", "        if count is None or count >= self._newest:", "        if True:"),
+    # fixes: where a generator's images go, what a copy of it keeps, the fix loop's checks, lossless edits
+    ("facts/datagens.py", "        elsewhere |= not _only_read_as(facts, flow, FLOW_METADATA, ok_calls)", "        pass"),
+    ("facts/datagens.py", "        elif v.value:\n            return True", "        elif v.value:\n            return False"),
+    ("checks/augmented_validation.py", "    safe = Role.TRAIN not in facts.roles_of(data)", "    safe = True"),
+    ("checks/augmented_validation.py", "        if facts.syntax.references(name)[0] == 1:\n            return name",
+     "        if facts.syntax.references(name)[0] == 1:\n            return None"),
+    ("checks/tta_no_augmentation.py",
+     'set(train.normalising(drop=("validation_split",))) != set(test.normalising(drop=("validation_split",)))',
+     "False"),
+    ("checks/rescale_efficientnet.py", "    safe = not feeds.elsewhere and _feeds_only_efficientnet(facts, feeds.models)",
+     "    safe = not feeds.elsewhere"),
+    ("checks/rescale_efficientnet.py", "    shaping = any(k not in RESCALING_ARGS for k in layer.args)",
+     "    shaping = False"),
+    ("edits.py", "empty_lines=[*before.empty_lines, *after.empty_lines]", "empty_lines=[*before.empty_lines]"),
+    ("fixer.py", '        if id(match) in fixed_ids:\n            return "the finding would still be there after it"',
+     '        if id(match) in fixed_ids:\n            pass'),
+    ("fixer.py", '            return f"the corrected code would get a new finding ({new.rule}, line {loc.line})"',
+     "            continue"),
+    ("nbwrite.py", "        stored.setdefault(o, text[i.start:i.end])", "        pass"),
     # PyTorch facts (passes, modes, datasets, provenance, unrolled loops, metric kinds, schedulers)
     ("facts/passes.py", "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return True",
      "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return False"),

@@ -84,12 +84,14 @@ def test_example(slug, i, example, tmp_path):
             assert example.fixed is not None, "a finding with a safe fix needs `fixed` cells in its example"
             assert f.edits, "a fix is promised but no correction was made"
     if example.fixed is not None:
-        _check_fixed(slug, example, report, tmp_path)
+        _check_fixed(slug, example.fixed, report, tmp_path)
+    if example.fixed_unsafe is not None:
+        _check_fixed(slug, example.fixed_unsafe, report, tmp_path, unsafe=True)
 
 
-def _check_fixed(slug, example, report, tmp_path):
+def _check_fixed(slug, fixed, report, tmp_path, unsafe=False):
     sources = {c.index: c.source for c in report.cells if c.cell_type == "code"}
-    safe = [f.edits for f in report.findings if f.rule == slug and f.fix is not None and f.fix.safe]
+    safe = [f.edits for f in report.findings if f.rule == slug and f.fix is not None and (f.fix.safe or unsafe)]
     for _ in range(5):  # a round takes every finding whose hunks do not overlap; re-check, repeat
         new, applied = fixed_sources(sources, safe)
         if not applied:
@@ -97,7 +99,7 @@ def _check_fixed(slug, example, report, tmp_path):
         sources = new
         path = make_notebook([sources[i] for i in sorted(sources)], tmp_path / "fixed.ipynb")
         report = review_path(path, Options(select={slug}, use_config=False))
-        safe = [f.edits for f in report.findings if f.fix is not None and f.fix.safe]
-    assert [sources[i] for i in sorted(sources)] == example.fixed
-    remaining = [f for f in report.findings if f.fix is not None and f.fix.safe]
+        safe = [f.edits for f in report.findings if f.fix is not None and (f.fix.safe or unsafe)]
+    assert [sources[i] for i in sorted(sources)] == fixed
+    remaining = [f for f in report.findings if f.fix is not None and (f.fix.safe or unsafe)]
     assert remaining == [], "the fixed code still has fixable findings"

@@ -1,9 +1,17 @@
 """augmented-validation: validation or test data that goes through a random augmentation."""
 from __future__ import annotations
 
-from ..facts import Evidence, apis
+import ast
+from typing import TYPE_CHECKING
+
+from ..facts import Evidence, Role, apis
+from ..facts.datagens import NORMALISING, needs_statistics
 from ..facts.values import Obj, ObjKind
-from .base import Context, Rule, register
+from .base import Context, FixOffer, Hit, Rule, register
+
+if TYPE_CHECKING:
+    from ..edits import NotebookEditor
+    from ..facts import Facts
 
 
 @register
@@ -39,7 +47,74 @@ class AugmentedValidation(Rule):
                 },
                 related=related,
                 variant="evaluate" if role == "evaluate" else "default",
+                fix=_fix_offer(facts, data, role),
             )
+
+    def fix(self, edit: "NotebookEditor", hit: Hit) -> None:
+        data: Obj = hit.subject
+        plan = hit.fix.data if hit.fix else {}
+        if "insert" in plan:
+            cell, line, code = plan["insert"]
+            edit.insert_after(cell, line, code)
+        edit.replace(data.site, plan["generator"], node=plan["receiver"])
+
+
+def _fix_offer(facts: "Facts", data: Obj, role: str) -> FixOffer | None:
+    """Route a flow of an augmenting ImageDataGenerator through a generator with only its
+    normalising arguments (`rescale`, `preprocessing_function`, `validation_split`, ...): a new
+    one right after the training generator, an identical plain one already there, or, for an
+    inline `ImageDataGenerator(...).flow(...)`, the plain call in its place. The same
+    `validation_split` keeps `subset='validation'` the same images. Unsafe when the flow is also
+    trained on; no fix when the copy could not normalise the same way (statistics from
+    `datagen.fit`, an augmenting `preprocessing_function`, `**kwargs`)."""
+    call = data.site.node
+    if data.kind is not ObjKind.METHOD or data.api not in apis.FLOW_METHODS or not isinstance(call, ast.Call) \
+            or not isinstance(call.func, ast.Attribute):
+        return None
+    gen = data.origin
+    gc = facts.generator_call(gen)
+    if gc is None or not isinstance(gen, Obj) or needs_statistics(gen) is not False:
+        return None
+    pf = gen.args.get("preprocessing_function")
+    if pf is not None and facts.func_augments(pf).value is not False:
+        return None
+    if any(o.kind is ObjKind.METHOD and o.site.node is call and o.origin is not gen for o in facts.objects):
+        return None  # the same line makes flows of other generators too (a helper called twice)
+    safe = Role.TRAIN not in facts.roles_of(data)
+    receiver = call.func.value
+    plain = gc.text(keep=NORMALISING)
+    if receiver is gc.node:  # `ImageDataGenerator(...).flow_from_directory(...)`
+        return FixOffer(safe=safe, data={"receiver": receiver, "generator": plain})
+    name = facts.name_of(gen)
+    stmt = facts.syntax.statement(gen.site.cell, gc.node)
+    if not (isinstance(receiver, ast.Name) and receiver.id == name and data.site.funcs == gen.site.funcs
+            and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == name and stmt.value is gc.node):
+        return None
+    twin = _plain_twin(facts, gc, data)
+    if twin is not None:
+        return FixOffer(safe=safe, data={"receiver": receiver, "generator": twin})
+    prefix = "eval" if role == "evaluate" else "val"
+    new = facts.syntax.fresh_name(name.replace("train", prefix, 1) if "train" in name else f"{prefix}_{name}")
+    return FixOffer(safe=safe, data={"receiver": receiver, "generator": new,
+                                     "insert": (gen.site.cell, stmt.lineno, f"{new} = {plain}")})
+
+
+def _plain_twin(facts: "Facts", gc, data: Obj) -> str | None:
+    """A generator the notebook already made, before this flow and in its scope, with exactly the
+    training generator's normalising arguments and nothing else, bound once to a name."""
+    wanted = set(gc.normalising())
+    for other in facts.created(apis.IMAGE_DATA_GENERATOR, include_uncalled=True):
+        if other is gc.obj or other.seq > data.seq or other.site.funcs != data.site.funcs:
+            continue
+        ogc = facts.generator_call(other)
+        name = facts.name_of(other)
+        if ogc is None or name is None or not name.isidentifier() or set(ogc.normalising()) != wanted \
+                or len(ogc.normalising()) != len(ogc.args) or needs_statistics(other) is not False:
+            continue
+        if facts.syntax.references(name)[0] == 1:
+            return name
+    return None
 
 
 def _anchor(data: Obj, evidence: tuple[Evidence, ...]) -> Obj:

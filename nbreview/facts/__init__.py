@@ -27,7 +27,11 @@ below are the analysis library every rule shares; each is documented where it is
   `torch_fine_tuned`;
 - metrics and selection (metrics.py, selection.py, assigns.py): `metric_kind` (loss or
   score), `best_checks` ("best so far" comparisons), `split_kind` (test / val / train),
-  `assignments` (every assignment as written).
+  `assignments` (every assignment as written);
+- corrections (syntax.py, datagens.py): `syntax` (the statement around a node, its parent,
+  fresh names), `segment` (the student's exact text), `generator_call` (an
+  ImageDataGenerator's arguments as written, which of them normalise), `generator_feeds`
+  (the models a generator feeds, and whether its images go anywhere else).
 
 Every answer that can be unsure is three-valued (`Answer`: True with evidence, False,
 None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
@@ -37,7 +41,7 @@ from __future__ import annotations
 import ast
 from enum import Enum
 from functools import cached_property
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..program import Program
 from . import apis, loops, models, training
@@ -56,6 +60,10 @@ from .selection import best_checks as find_best_checks
 from .torchdata import TorchData, Transforms, is_torch_data
 from .torchdata import chain as torchdata_chain
 from .values import CallRecord, Class, Cond, Func, Gap, Loop, Obj, ObjKind, Ref, Site, Value
+
+if TYPE_CHECKING:
+    from .datagens import Feeds, GeneratorCall
+    from .syntax import Syntax
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
            "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis"]
@@ -207,6 +215,27 @@ class Facts:
     def executed(self, cell: int) -> bool:
         c = self.program.code_cell(cell)
         return bool(c and c.executed)
+
+    @cached_property
+    def notebook_ran(self) -> bool:
+        """The notebook was saved after running (some code cell has an execution count)."""
+        return any(cc.executed for cc in self.program.cells)
+
+    def ran(self, site: Site) -> bool | None:
+        """Did the code at this site run before the notebook was saved? False for a cell with an
+        empty `In [ ]` in a notebook that was run (and for code in functions nothing calls);
+        None when the notebook carries no execution counts at all."""
+        if site.uncalled:
+            return False
+        if not self.notebook_ran:
+            return None
+        return self.executed(site.cell)
+
+    @cached_property
+    def out_of_order(self) -> bool:
+        """Cells were run in another order than they stand (an execution count goes down)."""
+        counts = [cc.cell.execution_count for cc in self.program.cells if cc.executed]
+        return any(b < a for a, b in zip(counts, counts[1:]))
 
     # --- names -------------------------------------------------------------------------
     @cached_property
@@ -495,11 +524,41 @@ class Facts:
         return self.augments(data)
 
 
+    # --- corrections (syntax.py, datagens.py): where code sits, what the student wrote ------
+    @cached_property
+    def syntax(self) -> "Syntax":
+        """Syntactic questions for fixes: `statement(cell, node)`, `parent(cell, node)`,
+        `block_of(cell, stmt)`, `fresh_name(base)` (a name the notebook does not use)."""
+        from .syntax import Syntax
+
+        return Syntax(self.program)
+
+    def segment(self, cell: int, node: object) -> str | None:
+        """The exact text of an `ast` node of a cell, as the student wrote it."""
+        return self.sources.segment(cell, node)  # type: ignore[arg-type]
+
+    def generator_call(self, obj: Value | None) -> "GeneratorCall | None":
+        """An `ImageDataGenerator(...)` written with known keyword arguments only: its callee and
+        arguments as text, which of them normalise (see datagens.py); None otherwise."""
+        from .datagens import generator_call
+
+        return generator_call(obj, self.sources)
+
+    def generator_feeds(self, gen: Obj) -> "Feeds":
+        """The models an ImageDataGenerator's flows feed (`models`), and whether its images also
+        go anywhere else (`elsewhere`: next(), a loop, indexing, another function, an alias)."""
+        from .datagens import generator_feeds
+
+        return generator_feeds(self, gen)
+
+
 def analyse(program: Program) -> Facts:
     interp = Interpreter()
+    ran = any(cc.executed for cc in program.cells)  # counts mean something only if the notebook was run
     for cc in program.cells:
         if cc.tree is not None:
-            interp.run_cell(cc.index, cc.tree)
+            count = (cc.cell.execution_count if cc.executed else -1) if ran else None
+            interp.run_cell(cc.index, cc.tree, count)
         elif cc.masked.skipped is None:  # a Python cell that does not parse: its code is unseen
             interp.gaps.append(Gap(cc.index, 1, "unparsed", interp.seq))
     interp.finish()

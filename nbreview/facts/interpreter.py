@@ -115,6 +115,9 @@ class Interpreter:
         self._pending_arg_deps: dict[int, dict[str, frozenset[int]]] = {}
         self._ret_deps: frozenset[int] = EMPTY
         self.gaps: list[Gap] = []  # where the analysis could not see everything
+        self.shadowed: list[tuple[int, str]] = []  # (cell, name): a binding a newer one kept out
+        self._stamps: dict[str, int] = {}  # name -> execution count of the cell that bound it last
+        self._newest = -1
         self.seq = 0  # evaluation order of calls and objects
         self._depth = 0
         self._runs = 0
@@ -122,9 +125,32 @@ class Interpreter:
         self._call_deps: tuple[list, dict, frozenset[int]] = ([], {}, EMPTY)
 
     # --- driver ---------------------------------------------------------------------
-    def run_cell(self, cell: int, tree: ast.Module) -> None:
+    def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
+        """Run one cell in notebook order. `count` is when the cell last ran (its `In [n]`; -1 for
+        a cell that did not run in a notebook that was run; None when nothing is known).
+
+        The binding in force is the one made last in kernel time: a cell run earlier than a
+        binding it would overwrite (run out of order, or not run at all) sees its own bindings
+        while it runs, but does not replace the newer ones for the cells after it."""
         ctx = _Ctx(cell)
-        self.exec_block(tree.body, self.globals, ctx)
+        if count is None or count >= self._newest:
+            before = dict(self.globals.vars)
+            self.exec_block(tree.body, self.globals, ctx)
+            if count is not None:
+                for name, value in self.globals.vars.items():
+                    if before.get(name) is not value:
+                        self._stamps[name] = count
+                self._newest = max(self._newest, count)
+            return
+        frame = Frame({}, self.globals)
+        self.exec_block(tree.body, frame, ctx)
+        for name, value in frame.vars.items():
+            if self._stamps.get(name, -2) <= count:
+                self.globals.vars[name] = value
+                self.globals.deps[name] = frame.deps.get(name, EMPTY)
+                self._stamps[name] = count
+            else:
+                self.shadowed.append((cell, name))
 
     def finish(self) -> None:
         """Evaluate, once, the notebook functions nothing called, with unknown arguments."""

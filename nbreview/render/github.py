@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from .. import catalog as cat
+from ..mentor import autofix_note
 from ..model import SEVERITY_RANK, Finding, NotebookReport, RunReport
 from ..plural import count
 from . import RenderContext
@@ -169,7 +170,8 @@ def render(run: RunReport, ctx: RenderContext) -> str:
             loc = f.location
             where = f"{cell_name(loc.cell, loc.execution_count, lang)}, {L['line']} {loc.line}"
             kind = COMMAND.get(f.severity, "notice")
-            line = command(kind, f"{where}: {f.message(lang)}", file=path, line=loc.file_line,
+            fixable = f" {autofix_note([f], lang)}" if f.fix is not None else ""
+            line = command(kind, f"{where}: {f.message(lang)}{fixable}", file=path, line=loc.file_line,
                            col=stored.column(nb, f) if loc.file_line else None, title=title)
             items.append(((*importance(f, rules), path, loc.cell, loc.line, loc.column), kind, line))
     items.sort(key=lambda it: it[0])

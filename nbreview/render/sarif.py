@@ -96,6 +96,8 @@ def document(run: RunReport, ctx: RenderContext) -> dict[str, Any]:
                     "cellEndLine": loc.end_line if loc.end_line is not None else loc.line,
                     "code": f.code,
                     "severity": f.severity,
+                    # whether `nbreview fix` corrects it: "safe", "unsafe" (only with --unsafe-fixes) or "none"
+                    "autofix": "none" if f.fix is None else ("safe" if f.fix.safe else "unsafe"),
                 },
             }
             if f.rule in index:

@@ -111,6 +111,11 @@ def _review(console, rv, color: bool) -> None:
         if r.corrected:
             _para(console, f"{L['corrected']}:")
             _code(console, r.corrected, color)
+            for p in r.corrected_also:
+                _para(console, p.label, indent=6, style="dim")
+                _code(console, p.lines, color, indent=6)
+        if r.autofix:
+            _para(console, r.autofix, style="dim")
         console.print()
     if rv.praise:
         console.print(Text(L["praise"], style="bold underline"))
