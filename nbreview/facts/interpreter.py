@@ -17,7 +17,7 @@ from typing import Iterable
 
 from . import apis
 from .models import is_network_class
-from .provenance import EMPTY, deps_of, lookup_deps, operand_deps, set_deps
+from .provenance import EMPTY, deps_of, known_attribute, lookup_deps, operand_deps, set_deps
 from .values import (
     UNKNOWN,
     CallRecord,
@@ -451,14 +451,8 @@ class Interpreter:
         if isinstance(base, Ref):
             return Ref(apis.normalize(f"{base.qname}.{e.attr}"))
         if isinstance(base, Obj):
-            assigned = base.attr(e.attr)
-            if assigned is not None:
-                return assigned
-            if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
-                    isinstance(base.args.get(e.attr), Obj):
-                # library objects keep their constructor arguments: DataLoader(ds).dataset is ds
-                return base.args[e.attr]
-            return Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
+            known = known_attribute(base, e.attr)  # assigned, or a library object's constructor argument
+            return known if known is not None else Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
         if isinstance(base, Class) and e.attr in base.methods:
             return base.methods[e.attr]
         if isinstance(base, Unknown):

@@ -21,7 +21,8 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .values import Func, Ref
+from .provenance import dotted_name
+from .values import Func
 
 if TYPE_CHECKING:
     from . import Facts
@@ -215,18 +216,9 @@ class Metrics:
         return v if isinstance(v, Func) else None
 
     def _qname(self, func: ast.expr) -> str | None:
-        parts: list[str] = []
-        while isinstance(func, ast.Attribute):
-            parts.append(func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
-            return None
-        v = self.facts.interp.globals.lookup(func.id)
-        if isinstance(v, Ref):
-            return ".".join([v.qname] + parts[::-1])
-        if v is None and not parts:
+        if isinstance(func, ast.Name) and self.facts.interp.globals.lookup(func.id) is None:
             return "builtins." + func.id
-        return None
+        return dotted_name(func, self.facts.interp.globals)
 
 
 def _walk_scope(root: ast.AST):

@@ -24,7 +24,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from .values import Dict, Obj, ObjKind, Value
+from .apis import normalize
+from .values import Dict, Obj, ObjKind, Ref, Value
 
 if TYPE_CHECKING:
     from .interpreter import Frame, Interpreter
@@ -64,19 +65,39 @@ def static_value(expr: ast.AST, frame: "Frame") -> Value | None:
         return frame.lookup(expr.id)
     if isinstance(expr, ast.Attribute):
         base = static_value(expr.value, frame)
-        if isinstance(base, Obj):
-            got = base.attr(expr.attr)
-            if got is not None:
-                return got
-            if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
-                    isinstance(base.args.get(expr.attr), Obj):
-                return base.args[expr.attr]
-        return None
+        return known_attribute(base, expr.attr) if isinstance(base, Obj) else None
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
         base = static_value(expr.value, frame)
         if isinstance(base, Dict) and isinstance(expr.slice.value, str):
             return base.items.get(expr.slice.value)
     return None
+
+
+def known_attribute(base: Obj, attr: str) -> Value | None:
+    """`obj.attr` when the analysis knows it: assigned on the object, or a library object's
+    constructor argument (`DataLoader(ds).dataset` is `ds`)."""
+    got = base.attr(attr)
+    if got is not None:
+        return got
+    if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
+            isinstance(base.args.get(attr), Obj):
+        return base.args[attr]
+    return None
+
+
+def dotted_name(expr: ast.AST, frame: "Frame") -> str | None:
+    """The library name a dotted expression resolves to (`np.random.rand` -> `numpy.random.rand`)
+    when its root name holds a module or library reference."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    v = frame.lookup(expr.id)
+    if not isinstance(v, Ref):
+        return None
+    return normalize(".".join([v.qname] + parts[::-1]))
 
 
 def deps_of(interp: "Interpreter", e: ast.AST | None, frame: "Frame") -> frozenset[int]:

@@ -27,7 +27,8 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from .apis import is_random_call, normalize
+from .apis import is_random_call
+from .provenance import dotted_name
 from .values import Class, Const, Func, Obj, ObjKind, Ref, Seq, Site, Value
 
 if TYPE_CHECKING:
@@ -230,27 +231,22 @@ class TorchData:
         return None
 
 
-def _is_method_of(func: Func, cls: Class) -> bool:
+def _class_chain(cls: Class) -> Iterator[Class]:
+    """The class and its bases that the notebook defines (first base first)."""
     for _ in range(16):
-        if any(func is f for f in cls.methods.values()):
-            return True
+        yield cls
         nxt = next((b for b in cls.bases if isinstance(b, Class)), None)
         if nxt is None:
-            return False
+            return
         cls = nxt
-    return False
+
+
+def _is_method_of(func: Func, cls: Class) -> bool:
+    return any(func is f for c in _class_chain(cls) for f in c.methods.values())
 
 
 def _method(cls: Class, name: str) -> Func | None:
-    for _ in range(16):
-        f = cls.methods.get(name)
-        if f is not None:
-            return f
-        nxt = next((b for b in cls.bases if isinstance(b, Class)), None)
-        if nxt is None:
-            return None
-        cls = nxt
-    return None
+    return next((c.methods[name] for c in _class_chain(cls) if name in c.methods), None)
 
 
 class _GetItem:
@@ -349,16 +345,7 @@ class _GetItem:
 
     def qname(self, f: ast.expr) -> str | None:
         """`random.random`, `np.random.rand`: the library function a dotted name resolves to."""
-        parts: list[str] = []
-        while isinstance(f, ast.Attribute):
-            parts.append(f.attr)
-            f = f.value
-        if not isinstance(f, ast.Name):
-            return None
-        v = self.facts.interp.globals.lookup(f.id)
-        if not isinstance(v, Ref):
-            return None
-        return normalize(".".join([v.qname] + parts[::-1]))
+        return dotted_name(f, self.facts.interp.globals)
 
     def callee(self, f: ast.expr) -> Value | str | None:
         """What a call in `__getitem__` calls: a transform object, a notebook function, one of the
