@@ -17,7 +17,7 @@ from typing import Iterable
 
 from . import apis
 from .models import is_network_class
-from .provenance import EMPTY, deps_of, known_attribute, lookup_deps, operand_deps, set_deps
+from .provenance import EMPTY, deps_of, known_attribute, lookup_deps, operand_deps, set_deps, union, with_id
 from .values import (
     UNKNOWN,
     CallRecord,
@@ -112,6 +112,7 @@ class Interpreter:
         # every `if` whose test could not be decided: (its condition, the site of the `if` statement, seq)
         self.branches: list[tuple[Cond, Site, int]] = []
         self.node_deps: dict[int, frozenset[int]] = {}  # call node -> provenance of its last result
+        self.deps_memo: dict[tuple[int, int], tuple[frozenset[int], frozenset[int]]] = {}
         self._pending_arg_deps: dict[int, dict[str, frozenset[int]]] = {}
         self._ret_deps: frozenset[int] = EMPTY
         self.gaps: list[Gap] = []  # where the analysis could not see everything
@@ -133,6 +134,7 @@ class Interpreter:
         binding it would overwrite (run out of order, or not run at all) sees its own bindings
         while it runs, but does not replace the newer ones for the cells after it."""
         ctx = _Ctx(cell)
+        self.node_deps.clear()  # read only while the statement that made them runs
         if count is None or count >= self._newest:
             before = dict(self.globals.vars)
             self.exec_block(tree.body, self.globals, ctx)
@@ -190,7 +192,7 @@ class Interpreter:
             value = self.binop(s.op, current, right, ctx.site(s))
             if isinstance(s.target, ast.Name):
                 frame.bind(s.target.id, value)
-                set_deps(frame, s.target.id, lookup_deps(frame, s.target.id) | deps_of(self, s.value, frame))
+                set_deps(frame, s.target.id, union(lookup_deps(frame, s.target.id), deps_of(self, s.value, frame)))
             elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq):
                 current.items.extend(right.items)
         elif isinstance(s, (ast.Import, ast.ImportFrom)):
@@ -254,7 +256,7 @@ class Interpreter:
             self.exec_block(s.finalbody, frame, ctx)
         elif isinstance(s, ast.Return):
             frame.returns.append(self.eval(s.value, frame, ctx) if s.value is not None else Const(None))
-            frame.return_deps = frame.return_deps | deps_of(self, s.value, frame)
+            frame.return_deps = union(frame.return_deps, deps_of(self, s.value, frame))
         elif isinstance(s, ast.Delete):
             for t in s.targets:
                 if isinstance(t, ast.Name):
@@ -317,7 +319,7 @@ class Interpreter:
         self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell, deps)))
         after_else = frame.vars
         for name, d in body_deps.items():  # provenance: what either branch may have left
-            frame.deps[name] = frame.deps.get(name, EMPTY) | d
+            frame.deps[name] = union(frame.deps.get(name, EMPTY), d)
         merged: dict[str, Value] = {}
         for name in set(after_body) | set(after_else):
             a, b = after_body.get(name), after_else.get(name)
@@ -774,20 +776,21 @@ class Interpreter:
             arg_nodes[kw.arg] = kw
         site = ctx.site(e)
         rdeps = deps_of(self, e.func.value, frame) if isinstance(e.func, ast.Attribute) else EMPTY
-        arg_deps = {f"#{i}": d for i, d in enumerate(pdeps)}
-        arg_deps.update(kdeps)
+        arg_deps = {f"#{i}": d for i, d in enumerate(pdeps) if d}
+        arg_deps.update((k, d) for k, d in kdeps.items() if d)
         if rdeps:
             arg_deps["self"] = rdeps
-        self._pending_arg_deps[id(e)] = arg_deps
+        if arg_deps:
+            self._pending_arg_deps[id(e)] = arg_deps
         self._ret_deps = EMPTY
         self._call_deps = (pdeps, kdeps, rdeps)
         result = self._dispatch_call(e, callee, method, receiver, positional, keywords, arg_nodes, complete, site,
                                      frame, ctx)
         self._pending_arg_deps.pop(id(e), None)
-        total = rdeps | self._ret_deps
+        total = union(rdeps, self._ret_deps)
         for d in arg_deps.values():
-            total = total | d
-        self.node_deps[id(e)] = total | {result.id} if isinstance(result, Obj) else total
+            total = union(total, d)
+        self.node_deps[id(e)] = with_id(self, total, result.id) if isinstance(result, Obj) else total
         if star_dicts and isinstance(result, Obj) and result.site is site:
             result.star_dicts = tuple(star_dicts)
         return result
@@ -992,7 +995,9 @@ class Interpreter:
                 complete: bool, result: Value, callee: Value | None) -> CallRecord:
         self.seq += 1
         rec = CallRecord(site, name, method, receiver, args, complete, result, callee, self.seq)
-        rec.arg_deps = self._pending_arg_deps.pop(id(site.node), rec.arg_deps)
+        pending = self._pending_arg_deps.pop(id(site.node), None)
+        if pending is not None:
+            rec.arg_deps = pending
         self.calls.append(rec)
         return rec
 

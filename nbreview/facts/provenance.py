@@ -38,6 +38,15 @@ def _cap(d: frozenset[int]) -> frozenset[int]:
     return d if len(d) <= MAX_DEPS else frozenset(sorted(d)[:MAX_DEPS])
 
 
+def union(a: frozenset[int], b: frozenset[int]) -> frozenset[int]:
+    """`a | b`, reusing an operand when the other adds nothing (fewer objects for the collector)."""
+    if not b or b is a:
+        return a
+    if not a:
+        return b
+    return b if b >= a else (a if a >= b else _cap(a | b))
+
+
 def lookup_deps(frame: "Frame", name: str) -> frozenset[int]:
     f = frame
     while f is not None:
@@ -47,15 +56,30 @@ def lookup_deps(frame: "Frame", name: str) -> frozenset[int]:
     return EMPTY
 
 
+def with_id(interp: "Interpreter", d: frozenset[int], vid: int) -> frozenset[int]:
+    """`d | {vid}`, memoised: a name that holds an object is read many times, and each read
+    would otherwise make a new set (many small sets slow the garbage collector down)."""
+    if vid in d:
+        return d
+    key = (id(d), vid)
+    hit = interp.deps_memo.get(key)
+    if hit is not None and hit[0] is d:
+        return hit[1]
+    out = _cap(d | {vid})
+    interp.deps_memo[key] = (d, out)
+    return out
+
+
 def set_deps(frame: "Frame", name: str, deps: frozenset[int]) -> None:
-    """Bind `name`'s provenance in the frame that `Frame.bind` would bind it in."""
+    """Bind `name`'s provenance in the frame that `Frame.bind` would bind it in (an empty one is
+    not stored: a bound name without an entry has none)."""
     if name in frame.globals_decl and frame.parent is not None:
-        root = frame
-        while root.parent is not None:
-            root = root.parent
-        root.deps[name] = _cap(deps)
-    else:
+        while frame.parent is not None:
+            frame = frame.parent
+    if deps:
         frame.deps[name] = _cap(deps)
+    else:
+        frame.deps.pop(name, None)
 
 
 def static_value(expr: ast.AST, frame: "Frame") -> Value | None:
@@ -102,27 +126,53 @@ def dotted_name(expr: ast.AST, frame: "Frame") -> str | None:
 
 def deps_of(interp: "Interpreter", e: ast.AST | None, frame: "Frame") -> frozenset[int]:
     """The provenance of an expression just evaluated in `frame`."""
-    if e is None or isinstance(e, (ast.Constant, ast.Lambda)):
+    if e is None:
         return EMPTY
-    if isinstance(e, ast.Name):
-        d = lookup_deps(frame, e.id)
-        v = frame.lookup(e.id)
-        return d | {v.id} if isinstance(v, Obj) else d
-    if isinstance(e, ast.Call):
+    t = type(e)
+    if t is ast.Constant or t is ast.Lambda:
+        return EMPTY
+    if t is ast.Name:
+        d = lookup_deps(frame, e.id)  # type: ignore[attr-defined]
+        v = frame.lookup(e.id)  # type: ignore[attr-defined]
+        return with_id(interp, d, v.id) if isinstance(v, Obj) else d
+    if t is ast.Call:
         return interp.node_deps.get(id(e), EMPTY)
     out = EMPTY
-    if isinstance(e, (ast.Attribute, ast.Subscript)):
+    if t is ast.Attribute or t is ast.Subscript:
         v = static_value(e, frame)
         if isinstance(v, Obj):
-            out = out | {v.id}
-    for child in ast.iter_child_nodes(e):
-        if isinstance(child, ast.comprehension):
-            out = out | deps_of(interp, child.iter, frame)
-            for cond in child.ifs:
-                out = out | deps_of(interp, cond, frame)
-        elif isinstance(child, ast.expr):
-            out = out | deps_of(interp, child, frame)
-    return _cap(out)
+            out = with_id(interp, EMPTY, v.id)
+    for child in _children(e):
+        out = union(out, deps_of(interp, child, frame))
+    return out
+
+
+def _children(e: ast.AST) -> list[ast.AST]:
+    """The sub-expressions of an expression (the iterables and conditions of a comprehension)."""
+    t = type(e)
+    if t is ast.BinOp:
+        return [e.left, e.right]  # type: ignore[attr-defined]
+    if t is ast.Attribute or t is ast.Starred or t is ast.FormattedValue or t is ast.Await:
+        return [e.value]  # type: ignore[attr-defined]
+    if t is ast.Subscript:
+        return [e.value, e.slice]  # type: ignore[attr-defined]
+    if t is ast.UnaryOp:
+        return [e.operand]  # type: ignore[attr-defined]
+    if t is ast.Compare:
+        return [e.left, *e.comparators]  # type: ignore[attr-defined]
+    if t in (ast.Tuple, ast.List, ast.Set):
+        return e.elts  # type: ignore[attr-defined]
+    if t is ast.BoolOp or t is ast.JoinedStr:
+        return e.values  # type: ignore[attr-defined]
+    if t is ast.IfExp:
+        return [e.test, e.body, e.orelse]  # type: ignore[attr-defined]
+    if t is ast.Dict:
+        return [k for k in e.keys if k is not None] + e.values  # type: ignore[attr-defined]
+    if t in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
+        return [e.elt] + [x for g in e.generators for x in (g.iter, *g.ifs)]  # type: ignore[attr-defined]
+    if t is ast.DictComp:
+        return [e.key, e.value] + [x for g in e.generators for x in (g.iter, *g.ifs)]  # type: ignore[attr-defined]
+    return [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
 
 
 def operand_deps(interp: "Interpreter", test: ast.AST, frame: "Frame") -> tuple[frozenset[int], ...]:

@@ -244,6 +244,9 @@ class Obj(Value):
         return hist[-1][1] if hist else None
 
 
+NO_DEPS: dict = {}  # shared by every call without provenance: never mutated
+
+
 @dataclass
 class CallRecord:
     """One evaluated call: what was called, on what, with which arguments, where, and when.
@@ -266,7 +269,7 @@ class CallRecord:
     followed: bool = False
     # provenance of each argument as written (provenance.py): "#i" for the i-th positional,
     # the keyword's name, "self" for the receiver
-    arg_deps: dict[str, frozenset[int]] = field(default_factory=dict)
+    arg_deps: dict[str, frozenset[int]] = field(default_factory=lambda: NO_DEPS)
 
     def arg(self, name: str) -> Value | None:
         if name in self.args:
