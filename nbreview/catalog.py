@@ -45,6 +45,8 @@ class Example:
     expect: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[str] | None = None
     fixed_unsafe: list[str] | None = None
+    outputs: list[str] | None = None  # the saved stream output of each code cell ("" for none)
+    counts: list[int] | None = None  # each code cell's `In [n]` (0: not run), for out-of-order notebooks
 
     @property
     def fires(self) -> bool:
@@ -69,6 +71,13 @@ class RuleInfo:
     examples: list[Example] = field(default_factory=list)
     consequence: int = 50  # 0..100: how much it costs the student (for ordering)
     options: dict[str, Any] = field(default_factory=dict)  # configurable options -> defaults
+    # --- how the review reads a finding (all optional; see the README, "Adding a rule") ---
+    topic: str = "other"  # the review groups remarks by topic (mentor.TOPICS)
+    task: str | None = None  # a finding marks this project task as attempted but not working
+    contradicted_by: list[str] = field(default_factory=list)  # praise/question: withdrawn by these findings
+    step: dict[str, str] = field(default_factory=dict)  # the next step a verdict names, per language
+    words: dict[str, list[str]] = field(default_factory=dict)  # student's words it explains: about/symptom
+    explains: dict[str, str] = field(default_factory=dict)  # how a remark answers those words
 
     def text(self, table: dict[str, str], lang: str) -> str:
         return table.get(lang) or table.get("en") or next(iter(table.values()), "")
@@ -135,7 +144,9 @@ def _load_one(path: Path) -> RuleInfo:
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
                 fixed=list(e["fixed"]) if "fixed" in e else None,
-                fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None)
+                fixed_unsafe=list(e["fixed_unsafe"]) if "fixed_unsafe" in e else None,
+                outputs=list(e["outputs"]) if "outputs" in e else None,
+                counts=list(e["counts"]) if "counts" in e else None)
         for e in data.get("example", [])
     ]
     return RuleInfo(
@@ -155,6 +166,12 @@ def _load_one(path: Path) -> RuleInfo:
         examples=examples,
         consequence=int(data.get("consequence", 50)),
         options=dict(data.get("options", {})),
+        topic=str(data.get("topic", "other")),
+        task=data.get("task"),
+        contradicted_by=list(data.get("contradicted_by", [])),
+        step=dict(data.get("step", {})),
+        words={k: list(v) for k, v in (data.get("words") or {}).items()},
+        explains=dict(data.get("explains", {})),
     )
 
 

@@ -116,7 +116,10 @@ def build_cohort(run: RunReport, lang: str, hrefs: list[str]) -> Cohort:
 
 
 def _counts(nb: NotebookReport) -> dict[str, int]:
-    return {s: sum(1 for f in nb.findings if f.severity == s) for s in ("error", "warning", "advice")}
+    """Remarks by severity, as each review's header counts them."""
+    from .mentor import review_counts
+
+    return review_counts(nb)
 
 
 CHART = {"width": 720, "label": 330, "bar": 300, "row": 24,

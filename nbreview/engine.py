@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import catalog as cat
 from .config import Resolver, effective_options
-from .model import CellView, ChecklistItem, Finding, Fix, Location, NotebookError, NotebookReport, Praise, RunReport
+from .model import CellView, Finding, Fix, Location, NotebookError, NotebookReport, Praise, RunReport
 from .notebook import Notebook, NotebookReadError, load
 
 PYTHON_LANGUAGES = {"python", "python3", "python2", "ipython", "ipython3", "pyspark"}
@@ -72,22 +72,33 @@ def review_notebook(nb: Notebook, options: Options | None = None) -> NotebookRep
         return report
     program = build(nb)
     report.errors.extend(program.errors)
+    report.unparsed = [cc.index for cc in program.cells if cc.tree is None and cc.masked.skipped is None]
     facts = analyse(program)
     report.framework = facts.framework
     _run_rules(nb, facts, report, options)
     try:
-        from .checklist import checklist
+        from .results import read as read_results
 
-        report.checklist = [ChecklistItem(task, done, cell) for task, done, cell in checklist(facts)]
-    except Exception as exc:  # never lose the findings to a bug here
-        report.errors.append(NotebookError(f"internal error in the checklist: {exc!r}", None, kind="note"))
+        report.results = read_results(nb, facts)
+    except Exception as exc:  # the outputs are a nicety: never lose the findings to them
+        report.errors.append(NotebookError(f"internal error reading the outputs: {exc!r}", None, kind="note"))
     if options.suppressions:
         _suppress(report, options)
+    try:
+        from .checklist import checklist
+
+        report.checklist = checklist(facts, report.findings)
+    except Exception as exc:  # never lose the findings to a bug here
+        report.errors.append(NotebookError(f"internal error in the checklist: {exc!r}", None, kind="note"))
     return report
 
 
 def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) -> None:
-    """Run every enabled rule of the catalog; route its hits by kind (check, praise, question)."""
+    """Run every enabled rule of the catalog; route its hits by kind (check, praise, question).
+
+    Checks run first: praise and questions are then withdrawn where a finding contradicts them
+    (the catalog's `contradicted_by`), and praise of code in a cell that never ran (when the
+    notebook was run) is not given."""
     from .checks import load_all
     from .checks.base import Context
     from .outputs import Outputs
@@ -95,10 +106,10 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
     rules = cat.catalog()
     outputs = Outputs(nb)
     fixable: list[tuple[Any, Any, Finding]] = []
-    for slug, rule in load_all().items():
-        info = rules.get(slug)
-        if info is None or not options.enabled(slug):
-            continue
+    enabled = [(slug, rule, rules[slug]) for slug, rule in load_all().items()
+               if slug in rules and options.enabled(slug)]
+    enabled.sort(key=lambda x: x[2].kind != "check")  # stable: checks first, then praise and questions
+    for slug, rule, info in enabled:
         ctx = Context(facts, slug, {**info.options, **options.rule_options.get(slug, {})})
         try:
             rule.check(ctx)
@@ -106,13 +117,19 @@ def _run_rules(nb: Notebook, facts, report: NotebookReport, options: Options) ->
             report.errors.append(NotebookError(f"internal error in rule {slug}: {exc!r}", None, kind="note"))
             continue
         if info.kind in ("praise", "question"):
+            found = {f.rule for f in report.findings}
+            if found & set(info.contradicted_by):
+                continue  # e.g. "validation without augmentation" next to a remark that it leaks
             target = report.praise if info.kind == "praise" else report.questions
-            hits = sorted(ctx.hits, key=lambda h: h.site.key)[:1]  # one compliment or question per kind
-            for hit in hits:
+            hits = sorted(ctx.hits, key=lambda h: h.site.key)
+            if info.kind == "praise":
+                hits = [h for h in hits if facts.ran(h.site) is not False]  # code that never ran earns nothing
+            for hit in hits[:1]:  # one compliment or question per kind
                 loc = _location(nb, hit.site.cell, hit.site.line, hit.site.column)
                 target.append(Praise(slug, loc, {lang: info.render_message(lang, hit.params, hit.variant)
                                                  for lang in options.langs}))
             continue
+        report.checks_run.append(slug)
         for hit in ctx.hits:
             finding = _finding(nb, info, hit, options)
             report.findings.append(finding)
@@ -146,8 +163,28 @@ def _corrections(nb: Notebook, fixable: list) -> None:
             finding.edits = []
         except Exception:  # noqa: BLE001 - a correction is a nicety; the remark stands without it
             finding.edits = []
+        if finding.edits and not _parses(sources, finding.edits):
+            finding.edits = []  # a correction that does not even parse is no correction
         if not finding.edits and finding.fix is not None:
             finding.fix = None  # nothing we could write: do not promise a fix
+
+
+def _parses(sources: dict[int, str], edits: list) -> bool:
+    """The cells a correction touches still parse as Python (IPython magics masked)."""
+    import ast
+
+    from .edits import apply_edits
+    from .ipython import mask
+
+    for cell in {e.cell for e in edits}:
+        text = apply_edits(sources.get(cell, ""), [e for e in edits if e.cell == cell])
+        try:
+            ast.parse(mask(text).source)
+        except SyntaxError:
+            return False
+        except Exception:  # noqa: BLE001 - masking trouble: keep the correction as it was computed
+            continue
+    return True
 
 
 def _suppress(report: NotebookReport, options: Options) -> None:

@@ -109,11 +109,28 @@ class Praise:
 Question = Praise
 
 
+CHECKLIST_STATUSES = ("done", "present", "broken", "unused", "not_run", "missing")
+
+
 @dataclass
 class ChecklistItem:
+    """One task of the course project. `status`: "done" (live code that works), "broken" (attempted,
+    but a finding says it does not work: `findings` are those findings), "unused" (the code is there
+    but never reaches training or prediction), "not_run" (the notebook was run, this cell was not),
+    "present" (it is there, but whether it works cannot be told from the code: TTA over data whose
+    augmentation the analysis cannot see), "missing" (not found in the code). `done` is True only
+    for "done"."""
+
     task: str
     done: bool
     cell: int | None = None
+    status: str = ""
+    line: int | None = None
+    findings: list["Finding"] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = "done" if self.done else "missing"
 
 
 @dataclass
@@ -155,6 +172,9 @@ class NotebookReport:
     cells: list[CellView] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)  # e.g. {"kernel": "Python 3"} from the metadata
+    checks_run: list[str] = field(default_factory=list)  # check rules that ran to the end on this notebook
+    results: list[OutputEvidence] = field(default_factory=list)  # what the saved outputs show about the run
+    unparsed: list[int] = field(default_factory=list)  # code cells that do not parse (their code is unchecked)
 
     @property
     def has_outputs(self) -> bool:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from .notebook import Notebook
 
 _EPOCH = re.compile(r"^\s*Epoch\s+(\d+)\s*/\s*(\d+)\s*$")
-_METRIC = re.compile(r"\b(val_[a-z_0-9]+|loss|accuracy|acc)\s*[:=]\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)")
+_METRIC = re.compile(r"\b(val_[a-z_0-9]+|loss|accuracy|acc|lr|learning_rate)\s*[:=]\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+_LR_REDUCED = re.compile(r"ReduceLROnPlateau reducing learning rate", re.I)
 
 
 @dataclass
@@ -18,6 +19,15 @@ class EpochLog:
     epoch: int
     metrics: dict[str, float]
     line: str
+    total: int | None = None  # N of the `Epoch k/N` header
+
+
+@dataclass
+class CellError:
+    """An exception a cell's saved output shows (`output_type: error`)."""
+
+    name: str  # "KeyboardInterrupt", "ValueError", ...
+    value: str  # the exception's message as printed
 
 
 def output_text(outputs: list) -> str:
@@ -38,16 +48,17 @@ def parse_epochs(text: str) -> list[EpochLog]:
     """The last metrics line printed for each `Epoch k/N` header."""
     logs: dict[int, EpochLog] = {}
     current: int | None = None
+    total: int | None = None
     for line in text.split("\n"):
         m = _EPOCH.match(line)
         if m:
-            current = int(m.group(1))
+            current, total = int(m.group(1)), int(m.group(2))
             continue
         if current is None:
             continue
         metrics = {k: float(v) for k, v in _METRIC.findall(line)}
         if any(k.startswith("val_") for k in metrics):
-            logs[current] = EpochLog(current, metrics, line.strip())
+            logs[current] = EpochLog(current, metrics, line.strip(), total)
     return [logs[k] for k in sorted(logs)]
 
 
@@ -71,6 +82,19 @@ class Outputs:
             text = self.text(index)
             self._epochs[index] = parse_epochs(text) if text else []
         return self._epochs[index]
+
+    def errors(self, index: int) -> list[CellError]:
+        """The exceptions the cell's saved output shows."""
+        c = self.cell(index)
+        out = []
+        for o in (c.outputs if c is not None and c.outputs else []):
+            if isinstance(o, dict) and o.get("output_type") == "error":
+                out.append(CellError(str(o.get("ename") or ""), str(o.get("evalue") or "")))
+        return out
+
+    def lr_reduced(self, index: int) -> bool:
+        """Does the output say that ReduceLROnPlateau lowered the learning rate?"""
+        return bool(_LR_REDUCED.search(self.text(index)))
 
     def execution_count(self, index: int) -> int | None:
         c = self.cell(index)

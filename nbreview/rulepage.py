@@ -27,8 +27,9 @@ def render_rule_page(info: RuleInfo, lang: str) -> str:
     h = HEAD.get(lang, HEAD["en"])
     sev = SEVERITY.get(lang, SEVERITY["en"]).get(info.severity, info.severity)
     out = [f"{info.code} {info.slug} — {info.text(info.title, lang)}", f"({h[5]}: {sev}, {info.framework})", ""]
-    desc = info.text(info.checks, lang) if info.checks else _strip_params(info.text(info.message, lang))
-    out += [f"## {h[0]}", desc.strip(), ""]
+    # what the rule checks (a message template has holes such as {name}: it is never shown here)
+    if info.checks:
+        out += [f"## {h[0]}", info.text(info.checks, lang).strip(), ""]
     out += [f"## {h[1]}", info.text(info.why, lang).strip(), ""]
     out += [f"## {h[2]}", info.text(info.fix, lang).strip(), ""]
     if info.autofix:
@@ -47,8 +48,3 @@ def render_rule_page(info: RuleInfo, lang: str) -> str:
         out.append("")
     return "\n".join(out) + "\n"
 
-
-def _strip_params(text: str) -> str:
-    import re
-
-    return re.sub(r"`?\{[a-z_]+\}`?", "…", text).strip()

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_torch_facts.py",
-         "tests/test_rule_examples.py", "tests/test_fix.py"]
+         "tests/test_rule_examples.py", "tests/test_fix.py", "tests/test_submissions_facts.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -75,6 +75,55 @@ MUTANTS = [
     ("fixer.py", '            return f"the corrected code would get a new finding ({new.rule}, line {loc.line})"',
      "            continue"),
     ("nbwrite.py", "        stored.setdefault(o, text[i.start:i.end])", "        pass"),
+    # object identity, liveness, data identity, sizes, orientation, label maps (the submissions topic)
+    ("facts/identity.py", "        return False if self.complete else None", "        return False"),
+    ("facts/identity.py", "            state = not ch.value", "            state = ch.value"),
+    ("facts/identity.py", "        return attr not in arch.children", "        return attr in arch.children"),
+    ("facts/identity.py", "        if rec.callee is outer and not rec.site.funcs:", "        if False:"),
+    ("facts/liveness.py", "        if isinstance(rec.receiver, (Seq, Dict)):\n            continue",
+     "        if isinstance(rec.receiver, (Seq, Dict)):\n            unsure = 'x'"),
+    ("facts/liveness.py", "            return value", "            return None"),
+    ("facts/data_identity.py", "        return True  # one of them is the whole source", "        return False"),
+    ("facts/data_identity.py", "not (lo < hi2 and lo2 < hi)", "False"),
+    ("facts/data_identity.py", "                return self._through(origin, depth)  # a shuffle",
+     "                return [Path((Step('unknown', site),))]"),
+    ("facts/data_identity.py", "            return isinstance(r, Const) and r.value is not False", "            return True"),
+    ("facts/data_identity.py", "        dup = any(_overlaps_any(", "        dup = False and any(_overlaps_any("),
+    ("facts/data_sizes.py", "            if len(found) != len(objs):\n                continue",
+     "            if not found:\n                continue"),
+    ("facts/orientation.py", "        if any(r.search(text) for r in _FREE_RE):\n            return Domain(None)",
+     "        if False:\n            return Domain(None)"),
+    ("facts/orientation.py", 'o.args.get("#0", Const("horizontal_and_vertical"))', 'o.args.get("#0", Const("horizontal"))'),
+    ("facts/orientation.py", "        return True\n    return False\n\n\ndef _random", "        return True\n    return True\n\n\ndef _random"),
+    ("facts/label_maps.py", "            continue  # sorted in place afterwards", "            pass"),
+    ("facts/label_maps.py", "        return s is not None and not (isinstance(s, Const) and s.value is None)",
+     "        return s is not None"),
+    ("checks/validation_steps_mismatch.py", "if d is not None and b is not None and d > b:",
+     "if d is not None and b is not None and d >= b:"),
+    ("checks/validation_steps_mismatch.py", "        if covered + b <= count.samples:", "        if covered < count.samples:"),
+    ("facts/data_identity.py", "copies_own = w.src is not None and w.src[: len(prefix)] == prefix", "copies_own = False"),
+    ("facts/data_identity.py", "isinstance(ev, Obj) and ev is not x:", "False:"),
+    ("facts/data_sizes.py", "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return x",
+     "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return None"),
+    ("facts/liveness.py", "    return (seq_a < seq_b) != (ca < cb)", "    return False"),
+]
+
+
+# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
+REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
+REVIEW_MUTANTS = [
+    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
+     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
+    ("checklist.py", "        elif a.live is False:", "        elif False:"),
+    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
+     "    return {i for i, n in enumerate(overlap) if n > 0}"),
+    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
+    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
+    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
+    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
+     "if not hidden:"),
+    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
+     "            if False:"),
     # PyTorch facts (passes, modes, datasets, provenance, unrolled loops, metric kinds, schedulers)
     ("facts/passes.py", "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return True",
      "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return False"),
@@ -88,8 +137,9 @@ MUTANTS = [
     ("facts/torchdata.py", 'base.kind is ObjKind.ATTR and base.api == "dataset":',
      'base.kind is ObjKind.ATTR and base.api == "nothing":'),
     ("facts/torchdata.py", "return (v.value == right.value) == isinstance(op, ast.Eq)", "return True"),
-    ("facts/provenance.py", "return d | {v.id} if isinstance(v, Obj) else d", "return d"),
-    ("facts/interpreter.py", "set_deps(frame, s.target.id, lookup_deps(frame, s.target.id) | deps_of(self, s.value, frame))",
+    ("facts/provenance.py", "return with_id(interp, d, v.id) if isinstance(v, Obj) else d", "return d"),
+    ("facts/interpreter.py",
+     "set_deps(frame, s.target.id, union(lookup_deps(frame, s.target.id), deps_of(self, s.value, frame)))",
      "set_deps(frame, s.target.id, deps_of(self, s.value, frame))"),
     ("facts/interpreter.py", "if items is not None and target is not None:", "if False:"),
     ("facts/interpreter.py", "if isinstance(v, Const) and bool(v.value) is not is_and:", "if False:"),
@@ -113,10 +163,10 @@ def _copy_package(dest: Path) -> None:
         (dest / content).symlink_to(ROOT / content)
 
 
-def _run(dest: Path) -> subprocess.CompletedProcess:
+def _run(dest: Path, suite: list[str] = SUITE) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           "--rootdir", str(dest), *SUITE],
+                           "--rootdir", str(dest), *suite],
                           cwd=dest, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -135,4 +185,15 @@ def test_mutant_is_killed(tmp_path, file, old, new):
     assert text.count(old) == 1, f"the mutated text must occur once in {file}"
     target.write_text(text.replace(old, new), encoding="utf-8")
     r = _run(tmp_path)
+    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+
+
+@pytest.mark.parametrize("file,old,new", REVIEW_MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(REVIEW_MUTANTS)])
+def test_review_mutant_is_killed(tmp_path, file, old, new):
+    _copy_package(tmp_path)
+    target = tmp_path / "nbreview" / file
+    text = target.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    r = _run(tmp_path, REVIEW_SUITE)
     assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"

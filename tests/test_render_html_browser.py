@@ -146,3 +146,32 @@ def test_javascript_off_still_shows_everything(browser, tmp_path):
     assert "What was done well" in page.inner_text("body")
     assert page.locator("section.note.good").count() == 4
     ctx.close()
+
+
+def test_numbers_links_and_verdict_agree_in_the_browser(browser, tmp_path):
+    """One numbering everywhere: the opening's list, the remarks' headings and the checklist's links
+    point at the same remarks; the review ends with a verdict and next steps."""
+    report = review_path(ROOT / "fixtures" / "review_keras_mistakes.ipynb")
+    out = tmp_path / "numbers.html"
+    out.write_text(renderer("html")(RunReport([report], "ru"), RenderContext(lang="ru")), encoding="utf-8")
+    page, events = _open(browser, out)
+    _assert_clean(events)
+    numbers = [t.strip().rstrip(".") for t in page.locator("section.remark h3 .num").all_inner_texts()]
+    assert numbers == [str(i) for i in range(1, len(numbers) + 1)]
+    ids = [page.locator("section.remark").nth(i).get_attribute("id") for i in range(len(numbers))]
+    assert ids == [f"remark-{n}" for n in numbers]
+    for li in page.locator("ol.top li").all():  # the list under the opening keeps the remarks' numbers
+        href = li.locator("a").get_attribute("href")
+        assert href == f"#remark-{li.get_attribute('value')}"
+    broken = page.locator("ul.checklist li.broken a")
+    assert broken.count() >= 1
+    for a in broken.all():
+        target = a.get_attribute("href")
+        assert page.locator(target).count() == 1
+        a.click()
+        assert page.evaluate("location.hash") == target
+    assert page.locator("h3.topic").count() >= 2  # grouped by topic
+    assert page.locator("p.verdict").is_visible() and page.locator("ol.steps li").count() == 3
+    for text in page.locator("p.autofix").all_inner_texts():
+        assert text.startswith(("Автоисправление (nbreview fix)", "Автоматически"))
+    page.close()

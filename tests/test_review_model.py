@@ -26,10 +26,12 @@ def good():
 def test_opening_names_three_most_important_by_severity_then_consequence(mistakes):
     rv = build_review(mistakes, "ru")
     assert [r.rule for r in rv.top] == ["checkpoint-save-best-only", "augmented-validation", "rescale-efficientnet"]
-    assert rv.opening.count(".") <= 6 and "9 замечаний (5 ошибок, 4 предупреждения)" in rv.opening
-    assert "ячейка 8, In [5]" in rv.opening
+    # the header counts the remarks the review shows (one remark per rule and kind of message)
+    assert "7 замечаний (4 ошибки, 3 предупреждения)" in rv.opening and len(rv.remarks) == 7
+    assert "(замечание 1, ячейка 8)" in rv.opening
+    assert rv.opening.startswith("Хорошо получилось: fine-tuning")  # praise first, then the mistakes
     en = build_review(mistakes, "en")
-    assert en.opening.startswith("The work has serious mistakes") and "9 findings" in en.opening
+    assert "serious mistakes that noticeably affect the result" in en.opening and "7 findings" in en.opening
 
 
 def test_same_rule_in_several_cells_is_one_remark(mistakes):
@@ -138,7 +140,8 @@ def test_praise_questions_and_checklist_on_a_good_notebook(good):
     assert done == {"transfer-learning": True, "fine-tuning": True, "lr-schedule": True, "augmentation": True,
                     "tta": True, "ensembling": False, "external-data": False, "submission-file": True}
     rv = build_review(good, "ru")
-    assert rv.opening.startswith("Работа выглядит аккуратно")
+    assert rv.opening.startswith("Хорошо получилось: аугментации через albumentations")
+    assert "не нашла в коде ни ошибок" in rv.opening
 
 
 def test_praise_is_not_given_where_it_is_not_earned(mistakes):

@@ -56,7 +56,8 @@ def _findings(report, slug):
 
 @pytest.mark.parametrize("slug,i,example", EXAMPLES)
 def test_example(slug, i, example, tmp_path):
-    path = make_notebook(example.cells, tmp_path / f"{slug}-{i}.ipynb")
+    path = make_notebook(example.cells, tmp_path / f"{slug}-{i}.ipynb", outputs=example.outputs,
+                         counts=example.counts)
     report = review_path(path, Options(select={slug}, use_config=False))
     assert not report.unreadable, report.errors
     assert not [e for e in report.errors if "internal error" in e.message], report.errors

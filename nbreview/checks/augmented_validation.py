@@ -12,6 +12,12 @@ from .base import Context, FixOffer, Hit, Rule, register
 if TYPE_CHECKING:
     from ..edits import NotebookEditor
     from ..facts import Facts
+    from ..model import OutputEvidence
+    from ..outputs import Outputs
+
+MIN_EPOCHS = 4  # a log this long can show the metric jumping
+MIN_SWING = 0.01  # a change of the validation metric smaller than this is not a jump
+SHOWN_EPOCHS = 8
 
 
 @register
@@ -57,6 +63,42 @@ class AugmentedValidation(Rule):
             cell, line, code = plan["insert"]
             edit.insert_after(cell, line, code)
         edit.replace(data.site, plan["generator"], node=plan["receiver"])
+
+    def evidence(self, hit: Hit, outputs: "Outputs") -> "OutputEvidence | None":
+        return _jumping_metric(hit, outputs)
+
+
+def _jumping_metric(hit: Hit, outputs: "Outputs") -> "OutputEvidence | None":
+    """The saved epoch log of a fit validated on this data: the validation metric goes up and down."""
+    from ..model import OutputEvidence
+
+    data = hit.subject
+    if not isinstance(data, Obj):
+        return None
+    for use in data.uses:
+        if use.param != "validation_data" or use.call.method not in apis.FIT_METHODS:
+            continue
+        cell = use.call.site.cell
+        logs = outputs.epochs(cell)
+        key = next((k for k in ("val_accuracy", "val_acc") if logs and all(k in e.metrics for e in logs)), None)
+        if key is None or len(logs) < MIN_EPOCHS:
+            continue
+        values = [e.metrics[key] for e in logs]
+        steps = [b - a for a, b in zip(values, values[1:])]
+        drops = sum(1 for d in steps if d <= -MIN_SWING)
+        rises = sum(1 for d in steps if d >= MIN_SWING)
+        if drops < 2 or rises < 2:
+            continue
+        shown = " → ".join(f"{v:g}" for v in values[:SHOWN_EPOCHS])
+        more = len(values) - SHOWN_EPOCHS
+        tail_ru = f" … (и ещё {more})" if more > 0 else ""
+        tail_en = f" … ({more} more)" if more > 0 else ""
+        return OutputEvidence(cell, outputs.execution_count(cell), {
+            "ru": f"По логу обучения `{key}` от эпохи к эпохе то растёт, то падает: {shown}{tail_ru}. Так и бывает, "
+                  f"когда валидационные изображения каждый раз искажаются по-новому.",
+            "en": f"In the training log `{key}` goes up and down from epoch to epoch: {shown}{tail_en}. That is what "
+                  f"happens when the validation images are distorted anew every time.",
+        })
 
 
 def _fix_offer(facts: "Facts", data: Obj, role: str) -> FixOffer | None:

@@ -1,5 +1,5 @@
-"""good-albumentations (praise): an albumentations/imgaug pipeline that really augments the
-data the model trains on."""
+"""good-albumentations (praise): an albumentations pipeline that really augments the data the
+model trains on (the praise names albumentations, so an imgaug pipeline does not earn it)."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -53,7 +53,7 @@ def _pipeline(x: Obj) -> Iterator[Obj]:
 
 
 def _is_albu_pipeline(v: Value | None) -> bool:
-    return isinstance(v, Obj) and v.kind is ObjKind.CALL and (v.api or "").startswith(("albumentations.", "imgaug."))
+    return isinstance(v, Obj) and v.kind is ObjKind.CALL and (v.api or "").startswith("albumentations.")
 
 
 def _transforms_in(facts: Facts, v: Value | None) -> list[Obj]:

@@ -17,8 +17,12 @@ class CleanValidation(Rule):
             x, val = rec.args.get("x"), rec.args.get("validation_data")
             if not isinstance(x, Obj) or not isinstance(val, Obj):
                 continue
-            if facts.augments(x).value is True and facts.augments(val).value is False:
-                ctx.report(val.site, subject=val)
+            if facts.augments(x).value is not True or facts.augments(val).value is not False:
+                continue
+            scaled = facts.unit_scaling(x).value, facts.unit_scaling(val).value
+            if None not in scaled and scaled[0] != scaled[1]:
+                continue  # validation skips (or adds) the training normalisation: not right as a whole
+            ctx.report(val.site, subject=val)
         _torch(ctx)
 
 

@@ -1,4 +1,5 @@
-"""good-fine-tuning (praise): a pretrained backbone unfrozen (whole or in stages) in a model that trains."""
+"""good-fine-tuning (praise): a pretrained backbone unfrozen (whole or in stages) in a model that is trained
+afterwards."""
 from __future__ import annotations
 
 from .base import Context, Rule, register
@@ -10,6 +11,8 @@ class GoodFineTuning(Rule):
 
     def check(self, ctx: Context) -> None:
         for site, backbone, _whole in ctx.facts.unfreezes:
+            if ctx.facts.trained_after(site, backbone) is not True:
+                continue  # unfrozen, but no training of that model follows: nothing was fine-tuned
             ctx.report(site, subject=backbone)
             return
         for ft in ctx.facts.torch_fine_tuned:  # PyTorch: the optimizer trains the pretrained backbone

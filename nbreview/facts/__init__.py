@@ -15,6 +15,8 @@ below are the analysis library every rule shares; each is documented where it is
 - Keras training (training.py): `fits_with_callback`, `compile_calls`, `history_keys`;
 - loops (loops.py): `training_loops`, `calls_inside`, `tta_loop`, `tta_calls`,
   `repeated_passes`, `model_calls`;
+- the project's tasks (tasks.py): `lr_schedules`, `ensembles`, `submission_writes`,
+  `weights_version`, `trained_after` (what the checklist asks);
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
   code we do not see), `gaps` (where the analysis was incomplete);
@@ -28,6 +30,23 @@ below are the analysis library every rule shares; each is documented where it is
 - metrics and selection (metrics.py, selection.py, assigns.py): `metric_kind` (loss or
   score), `best_checks` ("best so far" comparisons), `split_kind` (test / val / train),
   `assignments` (every assignment as written);
+- object identity (identity.py): `structure` (what a Keras model is made of, and whether
+  that is known in full), `trainable_changes`, `frozen_at`, `top_site`, `layers_on`,
+  `include_top`, `arch_of` / `unread_attribute` (what a library network's forward reads),
+  `stores` (attribute and item stores, in order);
+- liveness (liveness.py): `callback_reach` (does a callback reach a fit that runs),
+  `replaced_by`, `fits_run`, `order_conflict` (two places ran in the other order than they stand);
+- data identity (data_identity.py): `data_paths` (the ways from data down to its sources:
+  parts of splits, duplication, concatenation), `overlap`, `train_val_pairs`, `test_like`;
+- steps vs data sizes (data_sizes.py): `sample_count` (what the saved output says a
+  generator found), `batch_size`, `size_terms` (the data a number of steps is computed
+  from), `divisor`, `reads` (data built from another data object);
+- orientation (orientation.py): `domain` (does the student say the images have a natural
+  up/down: cars, animals, people, scenes — or not: satellite, microscopy), `turns`
+  (augmentations that flip images vertically or turn them by 90 degrees, and are applied);
+- label maps (label_maps.py): `set_orders` (class indices from the order of a set of
+  strings), `label_persists`, `encoders` (label encoders / flows fitted per part of a split),
+  `split_part`, `stratified`, `class_indices_reads`, `str_valued`;
 - corrections (syntax.py, datagens.py): `syntax` (the statement around a node, its parent,
   fresh names), `segment` (the student's exact text), `generator_call` (an
   ImageDataGenerator's arguments as written, which of them normalise), `generator_feeds`
@@ -44,7 +63,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..program import Program
-from . import apis, loops, models, training
+from . import (apis, data_identity, data_sizes, identity, label_maps, liveness, loops, models, orientation, tasks,
+               training)
 from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
@@ -523,6 +543,182 @@ class Facts:
             return self.sem.torch_data_augments(data, at)
         return self.augments(data)
 
+    # --- object identity (identity.py) -----------------------------------------------------
+    @property
+    def stores(self) -> list:
+        """Every `obj.attr = value` and `obj[key] = value` on an object, in evaluation order."""
+        return self.interp.stores
+
+    @staticmethod
+    def structure(model: Value | None) -> "identity.Structure | None":
+        """What a Keras model is made of (`parts`, `backbones`, `weight_layers`) and whether the
+        analysis sees all of it (`complete`); `contains(obj)` is False only when it is."""
+        return identity.structure(model)
+
+    @cached_property
+    def trainable_changes(self) -> list["identity.TrainableChange"]:
+        """Every `.trainable = ...` on a pretrained backbone or its layers, in evaluation order."""
+        return identity.trainable_changes(self)
+
+    def frozen_at(self, backbone: Obj, seq: int) -> bool | None:
+        """Whether the backbone is frozen as a whole when evaluation reaches `seq`."""
+        return identity.frozen_at(self, backbone, seq)
+
+    def top_site(self, site: Site, seq: int) -> Site:
+        """The student's top-level statement behind a site (the call of their helper function)."""
+        return identity.top_site(self, site, seq)
+
+    def layers_on(self, backbone: Obj) -> list[Obj]:
+        """Keras layers applied on top of a backbone's output (a head), in any model or none."""
+        return identity.layers_on(self, backbone)
+
+    @staticmethod
+    def include_top(backbone: Obj) -> bool | None:
+        return identity.include_top(backbone)
+
+    @staticmethod
+    def arch_of(model: Value | None) -> "identity.Arch | None":
+        """The library architecture of a PyTorch model (torchvision, timm, ...): the attributes
+        its forward reads, and its head attribute."""
+        return identity.arch_of(model)
+
+    @staticmethod
+    def unread_attribute(arch: "identity.Arch", attr: str) -> bool:
+        """The architecture's forward pass surely never reads this attribute."""
+        return identity.unread_attribute(arch, attr)
+
+    @staticmethod
+    def is_torch_module(v: Value | None) -> bool:
+        return identity.is_torch_module(v)
+
+    @staticmethod
+    def is_classifier(v: Value | None) -> bool:
+        """A PyTorch classification head: `nn.Linear`, or a container / module of the notebook holding one."""
+        return identity.is_classifier(v)
+
+    # --- liveness (liveness.py) -----------------------------------------------------------------
+    def callback_reach(self, callback: Obj) -> "liveness.Reach":
+        """Does a Keras callback reach the `callbacks=` of a fit that runs (True / False / None)?"""
+        return liveness.callback_reach(self, callback)
+
+    def replaced_by(self, callback: Obj) -> Obj | None:
+        """A later callback of the same class, bound to the same name, that is used."""
+        return liveness.replaced_by(self, callback)
+
+    def order_conflict(self, a: Site, seq_a: int, b: Site, seq_b: int) -> bool:
+        """The execution counts say these two ran in the other order than the cells stand."""
+        return liveness.order_conflict(self, a, seq_a, b, seq_b)
+
+    def fits_run(self) -> list[CallRecord]:
+        """The Keras fit calls that run (not in a function nothing calls), in order."""
+        return liveness.fits(self)
+
+    # --- data identity (data_identity.py) -------------------------------------------------------
+    @cached_property
+    def _lineage(self) -> "data_identity.Lineage":
+        return data_identity.Lineage(self)
+
+    def data_paths(self, v: Value | None) -> list["data_identity.Path"]:
+        """Every way down from a data value to a source of its rows, as the steps met (the value's
+        own step first): parts of splits, duplications, concatenations, unknown steps."""
+        return self._lineage.paths(v)
+
+    @staticmethod
+    def overlap(a: tuple, b: tuple) -> bool:
+        """Two selections (`Path.selection()`) surely share rows."""
+        return data_identity.overlap(a, b)
+
+    @cached_property
+    def train_val_pairs(self) -> list["data_identity.TrainVal"]:
+        """(training data, validation data) used together: fit + validation_data / validation_split
+        (and a later evaluate on it), a training loop and an evaluation loop in one epoch loop."""
+        return data_identity.train_val_pairs(self)
+
+    def test_like(self, path: "data_identity.Path") -> "data_identity.Step | None":
+        """A step of the path reading test data (a file or folder named like a test set) or
+        pseudo-labels (a frame whose column was filled from a model's predictions)."""
+        return self._lineage.is_test_like(path)
+
+    # --- steps vs data sizes (data_sizes.py) --------------------------------------------------
+    @cached_property
+    def _sizes(self) -> "data_sizes.Sizes":
+        return data_sizes.Sizes(self)
+
+    def sample_count(self, data: Value | None) -> "data_sizes.Count | None":
+        """How many samples (and classes) the saved output says this generator found."""
+        return self._sizes.count(data)
+
+    @staticmethod
+    def batch_size(data: Value | None) -> int | None:
+        """The batch size of a flow / dataset / loader (given or the library default)."""
+        return data_sizes.batch_size(data)
+
+    @staticmethod
+    def size_terms(v: Value | None) -> list[Obj]:
+        """The data objects a number is computed from (`train_gen.samples // BS` -> train_gen)."""
+        return data_sizes.size_terms(v)
+
+    @staticmethod
+    def divisor(v: Value | None) -> float | None:
+        """The constant a number of steps is divided by (`n // 64` -> 64)."""
+        return data_sizes.divisor(v)
+
+    @staticmethod
+    def divided_batches(v: Value | None) -> Obj | None:
+        """`len(val_gen) // 32`: the generator whose number of batches is divided again."""
+        return data_sizes.divided_batches(v)
+
+    @staticmethod
+    def reads(data: Value | None, obj: Obj) -> bool:
+        """`data` is `obj`, or a flow / loader / mapped dataset built from it."""
+        return data_sizes.reads(data, obj)
+
+    # --- orientation (orientation.py) -----------------------------------------------------------
+    @cached_property
+    def domain(self) -> "orientation.Domain":
+        """What the notebook's own words say its images are, as far as up and down go: `upright`
+        True (cars, animals, people, scenes), None (satellite, microscopy, unknown or mixed)."""
+        return orientation.domain(self)
+
+    @cached_property
+    def turns(self) -> list["orientation.Turn"]:
+        """Augmentations that flip images vertically, transpose them or turn them by 90 degrees,
+        applied to data."""
+        return orientation.turns(self)
+
+    # --- label maps (label_maps.py) -------------------------------------------------------------
+    @cached_property
+    def set_orders(self) -> list["label_maps.SetOrder"]:
+        """Class -> index mappings taken from the iteration order of a set of strings."""
+        return label_maps.set_orders(self)
+
+    @cached_property
+    def label_persists(self) -> bool:
+        """The notebook saves or loads a model, weights or predictions (another run may meet them)."""
+        return label_maps.persists(self)
+
+    @cached_property
+    def encoders(self) -> list["label_maps.Encoder"]:
+        """LabelEncoders and Keras flows that derive class indices from the data they are fitted on."""
+        return label_maps.encoders(self)
+
+    def split_part(self, data: Value | None) -> "data_identity.Step | None":
+        """The split part this data is (the nearest part step on its way to its source)."""
+        return label_maps.split_part(self, data)
+
+    @staticmethod
+    def stratified(step: "data_identity.Step") -> bool | None:
+        """Whether a split keeps every class in each part (stratified), False for an unstratified
+        random split, None when unknown."""
+        return label_maps.stratified(step)
+
+    def class_indices_reads(self) -> list[tuple[CallRecord, Obj]]:
+        """(the call using it, the generator) for every use of a generator's `class_indices`."""
+        return label_maps.decodes_with(self)
+
+    def str_valued(self, v: Value | None) -> bool | None:
+        """The values are strings (paths, folder names, a column cast to str): True / False / None."""
+        return label_maps.str_valued(self, v)
 
     # --- corrections (syntax.py, datagens.py): where code sits, what the student wrote ------
     @cached_property
@@ -550,6 +746,47 @@ class Facts:
         from .datagens import generator_feeds
 
         return generator_feeds(self, gen)
+
+    # --- the project's tasks (tasks.py) ----------------------------------------------------
+    def lr_schedules(self) -> list["tasks.Attempt"]:
+        """LR callbacks, schedule objects and schedulers, each with whether it reaches training
+        (`live`: True / False when surely not, e.g. never stepped / None when unsure)."""
+        return tasks.lr_schedules(self)
+
+    def ensembles(self) -> list[Site]:
+        """Where predictions of different models (or of one model with different weights) are
+        combined, and loops that predict with each model of a list."""
+        return tasks.ensembles(self)
+
+    def submission_writes(self) -> list[Site]:
+        """`to_csv` / `np.savetxt` calls that write a submission (by file or table name, or
+        because the table holds predictions), helpers included."""
+        return tasks.submission_writes(self)
+
+    def weights_version(self, model: Value | None, seq: int) -> int:
+        """How many weight changes (load_weights, fit, load_state_dict, ...) the model had before `seq`."""
+        return tasks.weights_version(self, model, seq)
+
+    @cached_property
+    def _loads(self) -> dict[str, list[tuple[int, int, int]]]:
+        import ast
+
+        out: dict[str, list[tuple[int, int, int]]] = {}
+        for cc in self.program.cells:
+            if cc.tree is None:
+                continue
+            for node in ast.walk(cc.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    out.setdefault(node.id, []).append((cc.index, node.lineno, node.col_offset + 1))
+        return out
+
+    def loads_of(self, name: str) -> list[tuple[int, int, int]]:
+        """Where the notebook reads a variable (cell, line, column), in any cell or function."""
+        return self._loads.get(name, [])
+
+    def trained_after(self, site: Site, backbone: Obj) -> bool | None:
+        """Is a model holding `backbone` trained after `site`? None when no known model is trained."""
+        return tasks.trained_after(self, site, backbone)
 
 
 def analyse(program: Program) -> Facts:

@@ -49,7 +49,7 @@ def normalize(qname: str) -> str:
         elif len(parts) == 4 and parts[1] == "applications" and parts[3][:1].isupper():
             qname = "keras.applications." + parts[3]
         # keras.optimizers.legacy.Adam / keras.optimizers.adam.Adam -> keras.optimizers.Adam
-        elif len(parts) == 4 and parts[1] == "optimizers" and parts[3][:1].isupper():
+        elif len(parts) == 4 and parts[1] == "optimizers" and parts[2] != "schedules" and parts[3][:1].isupper():
             qname = "keras.optimizers." + parts[3]
         qname = _KERAS_ALIASES.get(qname, qname)
     elif qname.startswith("albumentations.augmentations."):

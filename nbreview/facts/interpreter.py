@@ -33,6 +33,7 @@ from .values import (
     Ref,
     Seq,
     Site,
+    Store,
     Unknown,
     Use,
     Value,
@@ -115,6 +116,7 @@ class Interpreter:
         self.deps_memo: dict[tuple[int, int], tuple[frozenset[int], frozenset[int]]] = {}
         self._pending_arg_deps: dict[int, dict[str, frozenset[int]]] = {}
         self._ret_deps: frozenset[int] = EMPTY
+        self.stores: list[Store] = []  # obj.attr = value and obj[key] = value, in evaluation order
         self.gaps: list[Gap] = []  # where the analysis could not see everything
         self.shadowed: list[tuple[int, str]] = []  # (cell, name): a binding a newer one kept out
         self._stamps: dict[str, int] = {}  # name -> execution count of the cell that bound it last
@@ -371,7 +373,7 @@ class Interpreter:
             elts = target.elts
             if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and \
                     len(value.value) == len(elts) and not any(isinstance(e, ast.Starred) for e in elts):
-                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)
+                value = Seq([Const(x, value.site) for x in value.value], "tuple", True, value.site)  # `a, b = 64, 16`
             if isinstance(value, Seq) and len(value.items) == len(elts) and not any(
                 isinstance(e, ast.Starred) for e in elts
             ):
@@ -395,6 +397,7 @@ class Interpreter:
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
             self.attr_seqs.append(self.seq)
+            self.stores.append(Store(site, base, "attr", target.attr, value, self.seq))
         elif isinstance(target, ast.Subscript):
             base = self.eval(target.value, frame, ctx)
             key = self.eval(target.slice, frame, ctx)
@@ -406,6 +409,8 @@ class Interpreter:
                     base.complete = False
             elif isinstance(base, Seq):
                 base.complete = False
+            elif isinstance(base, Obj):
+                self.stores.append(Store(ctx.site(stmt), base, "item", key, value, self.seq))
         elif isinstance(target, ast.Starred):
             self.assign(target.value, UNKNOWN, frame, ctx, stmt, record, deps)
 
@@ -578,7 +583,14 @@ class Interpreter:
             for v in values[1:]:
                 result = (result and v.value) if isinstance(e.op, ast.And) else (result or v.value)  # type: ignore
             return Const(result, ctx.site(e))
-        return UNKNOWN
+        # `callbacks or []`, `kwargs or {}`: the first operand whose truth is known decides
+        for v in values[:-1]:
+            truth = _truth(v)
+            if truth is None:
+                return UNKNOWN
+            if truth is isinstance(e.op, ast.Or):
+                return v
+        return values[-1]
 
     def eval_Compare(self, e: ast.Compare, frame: Frame, ctx: _Ctx) -> Value:
         left = self.eval(e.left, frame, ctx)
@@ -1137,6 +1149,20 @@ def _own_method(receiver: Value | None, method: str) -> Func | None:
             return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                 all(d in TRANSPARENT_DECORATORS for d in f.decorators) else None
         cls = next((b for b in cls.bases if isinstance(b, Class)), None)
+    return None
+
+
+def _truth(v: Value) -> bool | None:
+    """The truth of a value when it is known: constants, and containers whose items are known."""
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:
+            return None
+    if isinstance(v, (Seq, Dict)) and v.complete:
+        return bool(v.items)
+    if isinstance(v, (Func, Class)):
+        return True
     return None
 
 

@@ -72,8 +72,40 @@ def first_names(interp: "Interpreter") -> dict[int, str]:
     return names
 
 
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+
+
 def trim(text: str, max_len: int) -> str:
-    return text if len(text) <= max_len else text[: max_len - 1] + "…"
+    """Code shortened for a sentence without cutting a name, number or string in half:
+    `TFRecordDataset(filepaths, num_parallel_reads=...)` -> `TFRecordDataset(filepaths, …)`."""
+    if len(text) <= max_len:
+        return text
+    budget = max(1, max_len - 1)
+    stack: list[str] = []
+    quote: str | None = None
+    best: tuple[int, tuple[str, ...]] | None = None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote and text[i - 1] != "\\":
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _CLOSE:
+            stack.append(_CLOSE[ch])
+        elif ch in ")]}" and stack:
+            stack.pop()
+        if quote is None and ch in "([{," and i + 1 + len(stack) <= budget:
+            best = (i + 1, tuple(stack))
+        if i + 1 >= budget:
+            break
+    if best is not None:
+        end, closing = best
+        head = text[:end].rstrip()
+        sep = " " if head.endswith(",") else ""
+        return f"{head}{sep}…{''.join(reversed(closing))}"
+    cut = text[:budget]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
 
 
 def quote_site(sources: Sources, site: Site, max_len: int = 100) -> str:

@@ -278,6 +278,20 @@ class CallRecord:
 
 
 @dataclass(frozen=True)
+class Store:
+    """A store into an object: `obj.attr = value` (`key` is the attribute name) or
+    `obj[key] = value` (`key` is the evaluated subscript), with its place in evaluation order
+    (`seq`: the stores between two calls share the sequence number of the earlier call)."""
+
+    site: Site
+    base: "Value"
+    kind: str  # "attr" | "item"
+    key: Any  # the attribute name, or the subscript's Value
+    value: "Value"
+    seq: int
+
+
+@dataclass(frozen=True)
 class Gap:
     """A place where the analysis could not see everything: a budget or depth limit hit, a
     statement it could not evaluate, a cell that does not parse. Rules about something

@@ -38,7 +38,8 @@ def notebook_json(nb: NotebookReport, lang: str) -> dict[str, Any]:
         "findings": findings,
         "praise": [{"rule": p.rule, "cell": p.location.cell, "line": p.location.line, "message": p.message(lang)}
                    for p in nb.praise],
-        "checklist": [{"task": c.task, "done": c.done, "cell": c.cell} for c in nb.checklist],
+        "checklist": [{"task": c.task, "done": c.done, "cell": c.cell, "status": c.status,
+                       "rules": list(dict.fromkeys(f.rule for f in c.findings))} for c in nb.checklist],
         "errors": [e.to_json() for e in nb.errors],
     }
 

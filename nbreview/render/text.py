@@ -27,10 +27,13 @@ def render(run: RunReport, ctx: RenderContext) -> str:
                       highlight=False, emoji=False, color_system="truecolor" if ctx.color else None)
     for nb in run.notebooks:
         _review(console, build_review(nb, lang), bool(ctx.color))
-    total = len(run.findings)
+    from ..mentor import review_counts
+
+    per_nb = [review_counts(nb) for nb in run.notebooks]
+    by_sev = {s: sum(c[s] for c in per_nb) for s in ("error", "warning", "advice")}
+    total = sum(by_sev.values())
     unreadable = sum(1 for nb in run.notebooks if nb.unreadable)
     summary = f"{count(len(run.notebooks), 'notebook', lang)}, {count(total, 'finding', lang)}"
-    by_sev = {s: sum(1 for f in run.findings if f.severity == s) for s in ("error", "warning", "advice")}
     parts = [count(n, s, lang) for s, n in by_sev.items() if n]
     if parts:
         summary += " (" + ", ".join(parts) + ")"
@@ -81,63 +84,88 @@ def _review(console, rv, color: bool) -> None:
     console.print()
     for e in rv.errors:
         _para(console, f"{L['errors']}: {e}", indent=2, style="red")
+    if rv.results:
+        console.print(Text(L["results"], style="bold underline"))
+        for e in rv.results:
+            _para(console, f"- {e.place.label}: {e.message}", indent=2)
+            for ln in e.place.lines:
+                _para(console, ln.text, indent=6, style="dim")
+        console.print()
     if rv.remarks:
         console.print(Text(L["remarks"], style="bold underline"))
         console.print()
-    for i, r in enumerate(rv.remarks, 1):
-        head = Text(f"{i}. ")
-        head.append(r.severity_label.upper(), style=SEVERITY_STYLE.get(r.severity, ""))
-        head.append(f" {r.code} ")
-        head.append(r.title, style="bold")
-        console.print(head)
-        where = r.place.label + (f" · {L['section']} {L['lquote']}{r.place.section}{L['rquote']}" if r.place.section else "")
-        _para(console, f"{where} · {L['rule_page']}: nbreview rule {r.rule}", indent=3, style="dim")
-        _code(console, r.place.lines, color)
-        _para(console, r.message)
-        for e in r.evidence:
-            _para(console, f"{L['evidence']} ({e.place.label}): {e.message}", style="yellow" if color else None)
-            for ln in e.place.lines:
-                _para(console, ln.text, indent=6, style="dim")
-        if r.also:
-            _para(console, r.also_text)
-            for p in r.also:
-                _code(console, p.lines, color, indent=6)
-        if r.related:
-            _para(console, f"{L['related']}:", style="dim")
-            for p in r.related:
-                _para(console, p.label, indent=6, style="dim")
-                _code(console, p.lines, color, indent=6)
-        _para(console, f"{L['fix']}: {r.fix}", style="green" if color else None)
-        if r.corrected:
-            _para(console, f"{L['corrected']}:")
-            _code(console, r.corrected, color)
-            for p in r.corrected_also:
-                _para(console, p.label, indent=6, style="dim")
-                _code(console, p.lines, color, indent=6)
-        if r.autofix:
-            _para(console, r.autofix, style="dim")
-        console.print()
+    for topic in rv.topics:
+        if len(rv.topics) > 1:
+            console.print(Text(topic.title, style="bold"))
+            console.print()
+        for r in topic.remarks:
+            _remark(console, rv, r, color)
     if rv.praise:
         console.print(Text(L["praise"], style="bold underline"))
         for n in rv.praise:
-            _para(console, f"+ {n.title} ({n.place.label if n.place else ''}). {n.message}", indent=2,
-                  style="green" if color else None)
+            where = f" ({n.place.label})" if n.place else ""
+            _para(console, f"+ {n.title}{where}. {n.message}", indent=2, style="green" if color else None)
         console.print()
     if rv.questions:
         console.print(Text(L["questions"], style="bold underline"))
         for n in rv.questions:
-            _para(console, f"? {n.title} {n.message}", indent=2)
+            where = f" ({n.place.label})" if n.place else ""
+            _para(console, f"? {n.title}{where} {n.message}", indent=2)
         console.print()
     if rv.checklist:
         console.print(Text(L["checklist"], style="bold underline"))
         for t in rv.checklist:
-            if t.done:
-                where = f" ({t.place.label})" if t.place else ""
-                _para(console, f"[x] {t.title}{where}", indent=2)
-            else:
-                _para(console, f"[ ] {t.title} — {L['not_done']}", indent=2, style="dim")
+            where = f" ({t.place.label})" if t.place and t.status != "missing" else ""
+            _para(console, f"[{t.mark}] {t.title}{where} — {t.text}", indent=2,
+                  style="dim" if t.status == "missing" else None)
         console.print()
     for n in rv.notes:
         _para(console, n, indent=2, style="dim")
     if rv.notes:
         console.print()
+    if rv.verdict:
+        _para(console, f"{L['verdict']}: {rv.verdict}", indent=0, style="bold")
+        if rv.next_steps:
+            _para(console, f"{L['next_steps']}:", indent=0)
+            for i, step in enumerate(rv.next_steps, 1):
+                _para(console, f"{i}. {step}", indent=2)
+        console.print()
+
+
+def _remark(console, rv, r, color: bool) -> None:
+    from rich.text import Text
+
+    L = rv.L
+    head = Text(f"{r.number}. ")
+    head.append(r.severity_label.upper(), style=SEVERITY_STYLE.get(r.severity, ""))
+    head.append(f" {r.code} ")
+    head.append(r.title, style="bold")
+    console.print(head)
+    where = r.place.label + (f" · {L['section']} {L['lquote']}{r.place.section}{L['rquote']}" if r.place.section else "")
+    _para(console, f"{where} · {L['rule_page']}: nbreview rule {r.rule}", indent=3, style="dim")
+    _code(console, r.place.lines, color)
+    _para(console, r.message)
+    for q in r.quotes:
+        _para(console, q.message, style="cyan" if color else None)
+    for e in r.evidence:
+        _para(console, f"{L['evidence']} ({e.place.label}): {e.message}", style="yellow" if color else None)
+        for ln in e.place.lines:
+            _para(console, ln.text, indent=6, style="dim")
+    if r.also:
+        _para(console, r.also_text)
+        for p in r.also:
+            _code(console, p.lines, color, indent=6)
+    if r.related:
+        _para(console, f"{L['related']}:", style="dim")
+        for p in r.related:
+            _para(console, p.label, indent=6, style="dim")
+            _code(console, p.lines, color, indent=6)
+    _para(console, f"{L['fix']}: {r.fix}", style="green" if color else None)
+    _para(console, r.autofix, style="dim")
+    if r.corrected:
+        _para(console, f"{L['corrected']}:")
+        _code(console, r.corrected, color)
+        for p in r.corrected_also:
+            _para(console, p.label, indent=6, style="dim")
+            _code(console, p.lines, color, indent=6)
+    console.print()
