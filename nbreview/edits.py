@@ -88,6 +88,22 @@ class _Cell:
             raise FixError(f"no statement on line {line}")
         return best
 
+    def statement_containing(self, line: int) -> Any:
+        """The innermost statement (simple line or compound) whose lines include `line`."""
+        import libcst as cst
+
+        best = None
+        for node, pos in self.positions.items():
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and \
+                    pos.start.line <= line <= pos.end.line:
+                if best is None or (pos.end.line - pos.start.line, -pos.start.column) < \
+                        (self.positions[best].end.line - self.positions[best].start.line,
+                         -self.positions[best].start.column):
+                    best = node
+        if best is None:
+            raise FixError(f"no statement on line {line}")
+        return best
+
     def result(self) -> str:
         """The masked source after every transform (each original node once, composed)."""
         import libcst as cst
@@ -323,11 +339,16 @@ class NotebookEditor:
     def insert_after(self, cell: int, line: int, code: str) -> None:
         self._insert(cell, line, code, before=False)
 
-    def _insert(self, cell: int, line: int, code: str, before: bool) -> None:
+    def insert_before_containing(self, cell: int, line: int, code: str) -> None:
+        """Insert statement(s) `code` before the innermost statement that spans `line` (the
+        statement a comprehension or a multi-line call on that line belongs to)."""
+        self._insert(cell, line, code, before=True, containing=True)
+
+    def _insert(self, cell: int, line: int, code: str, before: bool, containing: bool = False) -> None:
         import libcst as cst
 
         c = self._cell(cell)
-        stmt = c.statement_at(line)
+        stmt = c.statement_containing(line) if containing else c.statement_at(line)
         new = list(cst.parse_module(code.rstrip("\n") + "\n").body)
 
         def fn(s: Any) -> Any:

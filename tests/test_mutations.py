@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_rule_examples.py", "tests/test_fix.py",
-         "tests/test_submissions_facts.py", "tests/test_keras_catalog.py"]
+SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_torch_facts.py",
+         "tests/test_rule_examples.py", "tests/test_fix.py", "tests/test_submissions_facts.py",
+         "tests/test_keras_catalog.py"]
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
@@ -54,7 +55,6 @@ MUTANTS = [
     ("facts/models.py", "if bb is not None and is_pretrained(bb) and", "if bb is not None and"),
     ("checks/augmented_validation.py", 'id(data) in train_inputs and role == "evaluate"',
      'False and role == "evaluate"'),
-    ("facts/pipelines.py", '[val for _s, val in v.attrs.get("transform", [])]', "[]"),
     ("facts/interpreter.py", "            if self._stamps.get(name, -2) <= count:", "            if True:"),
     ("facts/interpreter.py", "        if count is None or count >= self._newest:", "        if True:"),
     # fixes: where a generator's images go, what a copy of it keeps, the fix loop's checks, lossless edits
@@ -149,6 +149,32 @@ REVIEW_MUTANTS = [
     ("checks/loss_activation_mismatch.py", 'and (act == "softmax" or single_label):', ":"),
     ("facts/augparams.py", '            if o.kind == "resize" and o.size:', '            if o.size:'),
     ("facts/labels.py", '            mode = data.arg("class_mode", Const("categorical"))', '            mode = data.arg("class_mode", Const("sparse"))'),
+    # PyTorch facts (passes, modes, datasets, provenance, unrolled loops, metric kinds, schedulers)
+    ("facts/passes.py", "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return True",
+     "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return False"),
+    ("facts/passes.py", "if derived_from(rec.receiver, model):\n                    return Mode.UNKNOWN",
+     "if derived_from(rec.receiver, model):\n                    return None"),
+    ("facts/passes.py", "        if state == INIT:\n            return True", "        if state == INIT:\n            return False"),
+    ("facts/passes.py", "if lp.id in self.update_loops or (lp.count is not None and lp.count < 2):\n                continue\n"
+     "            return True", "if lp.id in self.update_loops or (lp.count is not None and lp.count < 2):\n"
+     "                continue\n            return False"),
+    ("facts/torchdata.py", "events = [e for e in events if e[0] <= at]", "events = [e for e in events if e[0] > at]"),
+    ("facts/torchdata.py", 'base.kind is ObjKind.ATTR and base.api == "dataset":',
+     'base.kind is ObjKind.ATTR and base.api == "nothing":'),
+    ("facts/torchdata.py", "return (v.value == right.value) == isinstance(op, ast.Eq)", "return True"),
+    ("facts/provenance.py", "return with_id(interp, d, v.id) if isinstance(v, Obj) else d", "return d"),
+    ("facts/interpreter.py",
+     "set_deps(frame, s.target.id, union(lookup_deps(frame, s.target.id), deps_of(self, s.value, frame)))",
+     "set_deps(frame, s.target.id, deps_of(self, s.value, frame))"),
+    ("facts/interpreter.py", "if items is not None and target is not None:", "if False:"),
+    ("facts/interpreter.py", "if isinstance(v, Const) and bool(v.value) is not is_and:", "if False:"),
+    ("facts/metrics.py", "if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):\n            return flip(",
+     "if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):\n            return ("),
+    ("facts/metrics.py", "if k is not None and defs is not None and defs != k:", "if False:"),
+    ("facts/schedulers.py", "if data_walked(inner) is not None or _updates_at_level(facts, inner):", "if False:"),
+    ("facts/selection.py", "greater = op_greater if side == 1 else not op_greater", "greater = op_greater"),
+    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
+     "return False"),
 ]
 
 

@@ -25,6 +25,21 @@ class GoodAlbumentations(Rule):
                         if facts.transform_augments(t).value:
                             ctx.report(t.site, subject=t)
                             return
+        _torch(ctx)
+
+
+def _torch(ctx: Context) -> None:
+    """PyTorch: an albumentations pipeline that augments, applied by the training Dataset with
+    the `image=` keyword albumentations requires."""
+    facts = ctx.facts
+    for p in facts.passes.training_passes():
+        ts = facts.transforms_of(p.data, p.at)
+        for t, call in ts.applied:
+            if not _is_albu_pipeline(t) or not any(k.arg == "image" for k in call.keywords):
+                continue
+            if facts.transform_augments(t).value:
+                ctx.report(t.site, subject=t)
+                return
 
 
 def _pipeline(x: Obj) -> Iterator[Obj]:

@@ -1,4 +1,5 @@
-"""good-clean-validation (praise): training data augmented, validation through a clean pipeline."""
+"""good-clean-validation (praise): training data augmented, validation through a clean pipeline
+(Keras fits; PyTorch evaluation passes over held-out data)."""
 from __future__ import annotations
 
 from ..facts import apis
@@ -22,3 +23,21 @@ class CleanValidation(Rule):
             if None not in scaled and scaled[0] != scaled[1]:
                 continue  # validation skips (or adds) the training normalisation: not right as a whole
             ctx.report(val.site, subject=val)
+        _torch(ctx)
+
+
+def _torch(ctx: Context) -> None:
+    """PyTorch: a held-out evaluation pass over clean data, for a model trained on augmented data."""
+    facts = ctx.facts
+    passes = facts.passes
+    train = [p for p in passes.training_passes() if facts.data_augments(p.data, p.at).value is True]
+    clean = None
+    for p in passes.validation_passes():
+        if not any(set(map(id, t.models)) & set(map(id, p.models)) for t in train):
+            continue
+        ans = facts.data_augments(p.data, p.at).value
+        if ans is not False:
+            return  # some validation is augmented (or unknown): no compliment
+        clean = clean or p
+    if clean is not None:
+        ctx.report(clean.data.site, subject=clean)

@@ -15,3 +15,6 @@ class GoodFineTuning(Rule):
                 continue  # unfrozen, but no training of that model follows: nothing was fine-tuned
             ctx.report(site, subject=backbone)
             return
+        for ft in ctx.facts.torch_fine_tuned:  # PyTorch: the optimizer trains the pretrained backbone
+            ctx.report(ft.optimizer.site, subject=ft.model, variant="staged" if ft.staged else "whole")
+            return

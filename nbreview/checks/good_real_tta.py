@@ -15,3 +15,7 @@ class RealTta(Rule):
             data = rec.args.get("x")
             if loop.count is not None and loop.count >= enough and facts.augments(data).value is True:
                 ctx.report(rec.site, subject=rec)
+        # PyTorch: the whole loader walked several times in eval mode, over augmenting data
+        for outer, _inner, rec, data in facts.repeated_passes():
+            if outer.count is not None and outer.count >= enough and facts.data_augments(data, rec.seq).value is True:
+                ctx.report(rec.site, subject=rec)

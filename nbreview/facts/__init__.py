@@ -20,6 +20,16 @@ below are the analysis library every rule shares; each is documented where it is
 - control flow (flow.py): `mode_at` (a model's train/eval mode at a call, across loop
   iterations), `state_at` (any state set by calls), `escapes` (where an object is handed to
   code we do not see), `gaps` (where the analysis was incomplete);
+- provenance (provenance.py): `Cond.deps`, `CallRecord.arg_deps` (which objects a compared or
+  passed value was computed from), `data_from` (the evaluation passes behind such a value);
+- PyTorch (torchdata.py, passes.py, schedulers.py, finetune.py): `transforms_of`,
+  `data_augments` (a loader/split/dataset's transform in force when it is walked), `passes`
+  (training and evaluation passes over data, held-out data, model modes with their setters),
+  `torch_model`, `schedulers` (steps per batch or epoch, the value stepped with),
+  `torch_fine_tuned`;
+- metrics and selection (metrics.py, selection.py, assigns.py): `metric_kind` (loss or
+  score), `best_checks` ("best so far" comparisons), `split_kind` (test / val / train),
+  `assignments` (every assignment as written);
 - object identity (identity.py): `structure` (what a Keras model is made of, and whether
   that is known in full), `trainable_changes`, `frozen_at`, `top_site`, `layers_on`,
   `include_top`, `arch_of` / `unread_attribute` (what a library network's forward reads),
@@ -58,6 +68,7 @@ None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
 """
 from __future__ import annotations
 
+import ast
 from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -74,6 +85,16 @@ from .flow import Flow, Mode, StateAt
 from .interpreter import Interpreter
 from .naming import Sources, describe_value, first_names, quote_site
 from .pipelines import Answer, Evidence, Semantics
+from .assigns import Assignments
+from .finetune import FineTuning, fine_tuned
+from .metrics import Metrics
+from .passes import Pass, Passes, model_of
+from .schedulers import Scheduler, Step
+from .schedulers import find as find_schedulers
+from .selection import BestCheck, split_kind
+from .selection import best_checks as find_best_checks
+from .torchdata import TorchData, Transforms, is_torch_data
+from .torchdata import chain as torchdata_chain
 from .values import CallRecord, Class, Cond, Const, Func, Gap, Loop, Obj, ObjKind, Reach, Ref, Site, Value
 
 if TYPE_CHECKING:
@@ -455,6 +476,91 @@ class Facts:
     def complete_between(self, lo: int, hi: int) -> bool:
         """No gap between these two points of the evaluation order."""
         return not self.flow.gaps_between(lo, hi)
+
+    # --- PyTorch data (torchdata.py) ------------------------------------------------------
+    @cached_property
+    def torchdata(self) -> TorchData:
+        return TorchData(self)
+
+    def transforms_of(self, data: Value | None, at: int | None = None) -> Transforms:
+        """The transforms a PyTorch loader/subset/split/dataset applies to its images when it is
+        walked at sequence number `at` (None: any it ever has): through `random_split`/`Subset`
+        (subsets share the parent), `ds.transform = ...` swaps, and a notebook Dataset's
+        `__getitem__` read for this instance."""
+        return self.torchdata.transforms_of(data, at)
+
+    # --- passes over data, model modes (passes.py) ---------------------------------------
+    @cached_property
+    def passes(self) -> Passes:
+        """Every loop over a loader/dataset (`Pass`: trains or evaluates, the data it walks, the
+        model's forward calls, the helper it runs in) and the model-mode queries over them
+        (`mode_at`, `surely_training_mode`, `training_setter`, `held_out`)."""
+        return Passes(self)
+
+    @staticmethod
+    def torch_model(v: Value | None) -> Obj | None:
+        """The network behind a value (through `.to()`, `nn.DataParallel`, `model.module`;
+        `nn.Sequential` included), or None."""
+        return model_of(v)
+
+    # --- assignments as written (assigns.py) ------------------------------------------------
+    @cached_property
+    def assignments(self) -> Assignments:
+        """Every assignment of the source, by target name or attribute: value, scope, and
+        whether it updates (in a loop or function) or initialises (top level)."""
+        return Assignments(self.program)
+
+    # --- schedulers (schedulers.py), metric kinds (metrics.py) ------------------------------
+    @cached_property
+    def schedulers(self) -> list[Scheduler]:
+        """Every LR scheduler object (torch, timm, transformers) with its `step()` calls: per batch
+        or per epoch, under which loop (and its iteration count), with what value, and whether
+        it was handed to code the analysis does not see."""
+        return find_schedulers(self)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self)
+
+    def metric_kind(self, node: "ast.AST | None") -> str | None:
+        """"loss" (lower is better), "score" (higher is better: accuracy, F1, ...) or None, for an
+        expression of the notebook (names, definitions in its scope, metric functions,
+        `-x` / `1 - x` flips)."""
+        return self.metrics.kind(node)
+
+    # --- "best so far" logic and data splits (selection.py) -------------------------------
+    @cached_property
+    def best_checks(self) -> list[BestCheck]:
+        """Every `if metric > best:`-style comparison inside a loop (or a function a loop calls)
+        that acts on an improvement: its metric and best sides, direction, and the metric's
+        provenance."""
+        return find_best_checks(self)
+
+    def split_kind(self, data: Value | None) -> str | None:
+        """"test", "val" or "train" by the names a piece of data carries (variables, folders,
+        `train=False`, the frames a Dataset was built from); None when unsure."""
+        return split_kind(self, data)
+
+    def data_from(self, deps: frozenset[int]) -> list[Pass]:
+        """The evaluation passes whose data (loader, subset or dataset) is among these provenance
+        ids: which held-out data a value was computed from."""
+        out = []
+        for p in self.passes.evaluation_passes():
+            if any(o.id in deps for o in torchdata_chain(p.data)):
+                out.append(p)
+        return out
+
+    @cached_property
+    def torch_fine_tuned(self) -> list[FineTuning]:
+        """Pretrained PyTorch networks whose backbone a training pass really trains: the optimizer
+        gets backbone parameters and they are not frozen then (staged unfreezing included)."""
+        return fine_tuned(self)
+
+    def data_augments(self, data: Value | None, at: int | None = None) -> Answer:
+        """`augments` for a PyTorch data object walked at `at`."""
+        if isinstance(data, Obj) and is_torch_data(data):
+            return self.sem.torch_data_augments(data, at)
+        return self.augments(data)
 
     # --- object identity (identity.py) -----------------------------------------------------
     @property

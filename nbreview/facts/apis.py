@@ -145,6 +145,18 @@ SIGNATURES: dict[str, list[str]] = {
     "torch.utils.data.Subset": ["dataset", "indices"],
     "torch.utils.data.random_split": ["dataset", "lengths", "generator"],
 }
+# torch.optim.lr_scheduler: the positional parameters after the optimizer
+for _n, _params in {
+    "CosineAnnealingLR": ["T_max", "eta_min", "last_epoch"],
+    "CosineAnnealingWarmRestarts": ["T_0", "T_mult", "eta_min", "last_epoch"],
+    "ReduceLROnPlateau": ["mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"],
+    "StepLR": ["step_size", "gamma", "last_epoch"],
+    "MultiStepLR": ["milestones", "gamma", "last_epoch"],
+    "ExponentialLR": ["gamma", "last_epoch"],
+    "OneCycleLR": ["max_lr", "total_steps", "epochs", "steps_per_epoch"],
+    "LambdaLR": ["lr_lambda", "last_epoch"],
+}.items():
+    SIGNATURES["torch.optim.lr_scheduler." + _n] = ["optimizer"] + _params
 for _n in ("EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
            "EfficientNetB5", "EfficientNetB6", "EfficientNetB7"):
     SIGNATURES["keras.applications." + _n] = _APP_PARAMS

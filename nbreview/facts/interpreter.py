@@ -17,6 +17,7 @@ from typing import Iterable
 
 from . import apis, limits
 from .models import is_network_class
+from .provenance import EMPTY, deps_of, known_attribute, lookup_deps, operand_deps, set_deps, union, with_id
 from .values import (
     UNKNOWN,
     CallRecord,
@@ -58,6 +59,8 @@ class Frame:
     parent: "Frame | None" = None
     globals_decl: set[str] = field(default_factory=set)
     returns: list[Value] = field(default_factory=list)
+    deps: dict[str, frozenset[int]] = field(default_factory=dict)  # provenance of each name (provenance.py)
+    return_deps: frozenset[int] = frozenset()
 
     def lookup(self, name: str) -> Value | None:
         f: Frame | None = self
@@ -108,6 +111,13 @@ class Interpreter:
         self.imports: list[tuple[Site, str]] = []  # every imported qualified name
         self.assignments: list[tuple[Site, str, Value]] = []  # name bindings at module/func level
         self.attr_sets: list[tuple[Site, Value, str, Value]] = []  # obj.attr = value
+        self.attr_seqs: list[int] = []  # for each of attr_sets: the sequence number when it happened
+        # every `if` whose test could not be decided: (its condition, the site of the `if` statement, seq)
+        self.branches: list[tuple[Cond, Site, int]] = []
+        self.node_deps: dict[int, frozenset[int]] = {}  # call node -> provenance of its last result
+        self.deps_memo: dict[tuple[int, int], tuple[frozenset[int], frozenset[int]]] = {}
+        self._pending_arg_deps: dict[int, dict[str, frozenset[int]]] = {}
+        self._ret_deps: frozenset[int] = EMPTY
         self.stores: list[Store] = []  # obj.attr = value and obj[key] = value, in evaluation order
         self.gaps: list[Gap] = []  # where the analysis could not see everything
         self.item_sets: list[tuple[Site, Value, Value, Value]] = []  # obj[key] = value (base, key, value)
@@ -125,6 +135,7 @@ class Interpreter:
         self._active: list[Func] = []
         self.budget = limits.Budget()
         self.stopped_in: int | None = None  # the cell where the budget ran out (see limits.py)
+        self._call_deps: tuple[list, dict, frozenset[int]] = ([], {}, EMPTY)
 
     # --- driver ---------------------------------------------------------------------
     def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
@@ -143,6 +154,7 @@ class Interpreter:
 
     def _run_cell(self, cell: int, tree: ast.Module, count: int | None) -> None:
         ctx = _Ctx(cell)
+        self.node_deps.clear()  # read only while the statement that made them runs
         if count is None or count >= self._newest:
             before = dict(self.globals.vars)
             self.exec_block(tree.body, self.globals, ctx)
@@ -157,6 +169,7 @@ class Interpreter:
         for name, value in frame.vars.items():
             if self._stamps.get(name, -2) <= count:
                 self.globals.vars[name] = value
+                self.globals.deps[name] = frame.deps.get(name, EMPTY)
                 self._stamps[name] = count
             else:
                 self.shadowed.append((cell, name))
@@ -222,17 +235,21 @@ class Interpreter:
             self.eval(s.value, frame, ctx)
         elif isinstance(s, ast.Assign):
             value = self.eval(s.value, frame, ctx)
+            deps = deps_of(self, s.value, frame)
             for target in s.targets:
-                self.assign(target, value, frame, ctx, s)
+                self.assign(target, value, frame, ctx, s, deps=deps)
+                self._unpacked_deps(target, s.value, frame)
         elif isinstance(s, ast.AnnAssign):
             if s.value is not None:
-                self.assign(s.target, self.eval(s.value, frame, ctx), frame, ctx, s)
+                self.assign(s.target, self.eval(s.value, frame, ctx), frame, ctx, s,
+                            deps=deps_of(self, s.value, frame))
         elif isinstance(s, ast.AugAssign):
             current = self.eval(s.target, frame, ctx) if not isinstance(s.target, ast.Subscript) else UNKNOWN
             right = self.eval(s.value, frame, ctx)
             value = self.binop(s.op, current, right, ctx.site(s))
             if isinstance(s.target, ast.Name):
                 frame.bind(s.target.id, value)
+                set_deps(frame, s.target.id, union(lookup_deps(frame, s.target.id), deps_of(self, s.value, frame)))
             elif isinstance(current, Seq) and isinstance(s.op, ast.Add) and isinstance(right, Seq) and \
                     _may_mutate(current, ctx.site(s)):
                 if limits.seq_ok(len(current.items), len(right.items)):
@@ -254,7 +271,9 @@ class Interpreter:
             defined = dict(frame.vars) if frame is self.globals else None
             for item in s.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    f = Func(item, f"{s.name}.{item.name}", ctx.cell, frame, defined_vars=defined)
+                    decorators = [self._qname_of(self.eval(d, frame, ctx)) for d in item.decorator_list]
+                    f = Func(item, f"{s.name}.{item.name}", ctx.cell, frame, [d or "?" for d in decorators],
+                             defined_vars=defined)
                     cls.methods[item.name] = f
                     self.funcs.append(f)
             self.classes.append(cls)
@@ -277,8 +296,11 @@ class Interpreter:
                 return None
             loop = Loop(s, ctx.cell, s.lineno, "for", _loop_count(over), frozenset(_names(s.target)),
                         assigned, over, ctx.conds)
-            self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False)
-            self._exec_loop_body(s.body, loop, frame, ctx)
+            deps = deps_of(self, s.iter, frame)
+            items = literal_items(over)
+            if items is None:
+                self.assign(s.target, self._element_of(over, ctx.site(s)), frame, ctx, s, record=False, deps=deps)
+            self._exec_loop_body(s.body, loop, frame, ctx, s.target, items, deps)
             self.exec_block(s.orelse, frame, ctx)
         elif isinstance(s, ast.While):
             test = self.eval(s.test, frame, ctx)
@@ -299,7 +321,8 @@ class Interpreter:
                     names.append(q)
                 if item.optional_vars is not None:
                     obj = v if isinstance(v, Obj) else Obj(ObjKind.WITH, q, ctx.site(item.context_expr), origin=v)
-                    self.assign(item.optional_vars, obj, frame, ctx, s, record=False)
+                    self.assign(item.optional_vars, obj, frame, ctx, s, record=False,
+                                deps=deps_of(self, item.context_expr, frame))
             self.exec_block(s.body, frame, replace(ctx, contexts=tuple(names)))
         elif isinstance(s, ast.Try) or s.__class__.__name__ == "TryStar":
             self.exec_block(s.body, frame, ctx)
@@ -311,6 +334,7 @@ class Interpreter:
             self.exec_block(s.finalbody, frame, ctx)
         elif isinstance(s, ast.Return):
             frame.returns.append(self.eval(s.value, frame, ctx) if s.value is not None else Const(None))
+            frame.return_deps = union(frame.return_deps, deps_of(self, s.value, frame))
             return True
         elif isinstance(s, ast.Delete):
             for t in s.targets:
@@ -329,15 +353,26 @@ class Interpreter:
             return isinstance(s, ast.Raise)
         return None
 
-    def _exec_loop_body(self, body: list[ast.stmt], loop: Loop, frame: Frame, ctx: _Ctx) -> None:
+    def _exec_loop_body(self, body: list[ast.stmt], loop: Loop, frame: Frame, ctx: _Ctx,
+                        target: ast.expr | None = None, items: list[Value] | None = None,
+                        deps: frozenset[int] = EMPTY) -> None:
         """Run a loop body once, remembering which calls it made (`loop.span`), then close the
         back edge for plain values: a constant the body changes (a counter, an accumulator,
         `best = acc`) holds another value on the next iteration, so after the loop it is
         unknown. Objects keep their first-iteration value; what happens to an object across
-        iterations (its mode, its steps) is asked of `flow.py`, over the ordered calls."""
+        iterations (its mode, its steps) is asked of `flow.py`, over the ordered calls.
+
+        A `for` over a short literal sequence of constants (`for phase in ['train', 'val']:`)
+        is unrolled: the body runs once per item with the target bound to it, so each pass
+        sees its own branch (`if phase == 'train':`) and its own data (`loaders[phase]`)."""
         before = dict(frame.vars)
         loop.span[0] = self.seq
-        self.exec_block(body, frame, ctx.with_loop(loop))
+        if items is not None and target is not None:
+            for item in items:
+                self.assign(target, item, frame, ctx, loop.node, record=False, deps=deps)
+                self.exec_block(body, frame, ctx.with_loop(loop))
+        else:
+            self.exec_block(body, frame, ctx.with_loop(loop))
         loop.span[1] = self.seq
         for name in loop.assigned:
             old, new = before.get(name), frame.vars.get(name)
@@ -359,17 +394,26 @@ class Interpreter:
         # Both branches may run: evaluate each on a copy, then keep what they agree on. The
         # sites inside remember the condition they run under.
         before = dict(frame.vars)
-        body_leaves = self.exec_block(s.body, frame, ctx.with_cond(Cond(s.test, False, "if", test, ctx.cell)))
+        before_deps = dict(frame.deps)
+        deps = operand_deps(self, s.test, frame)
+        cond = Cond(s.test, False, "if", test, ctx.cell, deps)
+        self.branches.append((cond, ctx.site(s), self.seq))
+        body_leaves = self.exec_block(s.body, frame, ctx.with_cond(cond))
         after_body = frame.vars
+        body_deps = frame.deps
         frame.vars = dict(before)
-        else_leaves = self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell)))
+        frame.deps = dict(before_deps)
+        else_leaves = self.exec_block(s.orelse, frame, ctx.with_cond(Cond(s.test, True, "if", test, ctx.cell, deps)))
         after_else = frame.vars
         if body_leaves and not else_leaves:  # only the `else` path goes on: its names hold after the `if`
             frame.vars = after_else
             return False
         if else_leaves and not body_leaves:
             frame.vars = after_body
+            frame.deps = body_deps
             return False
+        for name, d in body_deps.items():  # provenance: what either branch may have left
+            frame.deps[name] = union(frame.deps.get(name, EMPTY), d)
         merged: dict[str, Value] = {}
         for name in set(after_body) | set(after_else):
             a, b = after_body.get(name), after_else.get(name)
@@ -412,9 +456,10 @@ class Interpreter:
             frame.bind(alias.asname or alias.name, Ref(q))
 
     def assign(self, target: ast.expr, value: Value, frame: Frame, ctx: _Ctx, stmt: ast.AST,
-               record: bool = True) -> None:
+               record: bool = True, deps: frozenset[int] = EMPTY) -> None:
         if isinstance(target, ast.Name):
             frame.bind(target.id, value)
+            set_deps(frame, target.id, deps)
             if record:
                 self.assignments.append((ctx.site(stmt), target.id, value))
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -426,24 +471,25 @@ class Interpreter:
                 isinstance(e, ast.Starred) for e in elts
             ):
                 for e, v in zip(elts, value.items):
-                    self.assign(e, v, frame, ctx, stmt, record)
+                    self.assign(e, v, frame, ctx, stmt, record, deps)
             else:
                 for i, e in enumerate(elts):
                     if isinstance(e, ast.Starred):
-                        self.assign(e.value, UNKNOWN, frame, ctx, stmt, record)
+                        self.assign(e.value, UNKNOWN, frame, ctx, stmt, record, deps)
                         continue
                     item = (
                         Obj(ObjKind.ITEM, str(i), ctx.site(e), args={"index": Const(i)}, origin=value)
                         if isinstance(value, Obj)
                         else UNKNOWN
                     )
-                    self.assign(e, item, frame, ctx, stmt, record)
+                    self.assign(e, item, frame, ctx, stmt, record, deps)
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value, frame, ctx)
             site = ctx.site(stmt)
             if isinstance(base, Obj) and _may_mutate(base, site):
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
+            self.attr_seqs.append(self.seq)
             self.stores.append(Store(site, base, "attr", target.attr, value, self.seq))
         elif isinstance(target, ast.Subscript):
             base = self.eval(target.value, frame, ctx)
@@ -467,7 +513,15 @@ class Interpreter:
                     base.setitems.setdefault(str(key.value), []).append((site, value))
                     # `df.loc[:, 'col'] = ...` writes the frame itself
         elif isinstance(target, ast.Starred):
-            self.assign(target.value, UNKNOWN, frame, ctx, stmt, record)
+            self.assign(target.value, UNKNOWN, frame, ctx, stmt, record, deps)
+
+    def _unpacked_deps(self, target: ast.expr, value: ast.expr, frame: Frame) -> None:
+        """`a, b = x, y`: each name gets the provenance of its own element."""
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) and \
+                len(target.elts) == len(value.elts) and not any(isinstance(e, ast.Starred) for e in target.elts):
+            for t, v in zip(target.elts, value.elts):
+                if isinstance(t, ast.Name):
+                    set_deps(frame, t.id, deps_of(self, v, frame))
 
     # --- expressions ----------------------------------------------------------------
     def eval(self, e: ast.expr | None, frame: Frame, ctx: _Ctx) -> Value:
@@ -509,14 +563,8 @@ class Interpreter:
                 return Const(MATH_CONSTANTS[q], ctx.site(e))
             return Ref(q)
         if isinstance(base, Obj):
-            assigned = base.attr(e.attr)
-            if assigned is not None:
-                return assigned
-            if base.kind is ObjKind.CALL and not (base.api or "").startswith("notebook.") and \
-                    isinstance(base.args.get(e.attr), Obj):
-                # library objects keep their constructor arguments: DataLoader(ds).dataset is ds
-                return base.args[e.attr]
-            return Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
+            known = known_attribute(base, e.attr)  # assigned, or a library object's constructor argument
+            return known if known is not None else Obj(ObjKind.ATTR, e.attr, ctx.site(e), origin=base)
         if isinstance(base, Class) and e.attr in base.methods:
             return base.methods[e.attr]
         if isinstance(base, Unknown):
@@ -571,7 +619,8 @@ class Interpreter:
 
     def eval_JoinedStr(self, e: ast.JoinedStr, frame: Frame, ctx: _Ctx) -> Value:
         parts = []
-        for v in e.values:
+        known = True
+        for v in e.values:  # every part is evaluated: `f'{accuracy(val_loader):.4f}'` calls a helper
             if isinstance(v, ast.Constant):
                 parts.append(str(v.value))
             else:
@@ -580,8 +629,8 @@ class Interpreter:
                         and limits.str_ok(inner.value):
                     parts.append(str(inner.value))
                 else:
-                    return Unknown("f-string")
-        if sum(map(len, parts)) > limits.MAX_LEN:
+                    known = False
+        if not known or sum(map(len, parts)) > limits.MAX_LEN:
             return Unknown("f-string")
         return Const("".join(parts), ctx.site(e))
 
@@ -634,7 +683,14 @@ class Interpreter:
         return UNKNOWN
 
     def eval_BoolOp(self, e: ast.BoolOp, frame: Frame, ctx: _Ctx) -> Value:
-        values = [self.eval(v, frame, ctx) for v in e.values]
+        values = []
+        is_and = isinstance(e.op, ast.And)
+        for node in e.values:
+            v = self.eval(node, frame, ctx)
+            values.append(v)
+            if isinstance(v, Const) and bool(v.value) is not is_and:
+                # `False and ...` / `True or ...`: the result is decided, and Python stops here
+                return Const(v.value, ctx.site(e))
         if all(isinstance(v, Const) for v in values):
             result = values[0].value  # type: ignore[union-attr]
             for v in values[1:]:
@@ -708,6 +764,7 @@ class Interpreter:
     def eval_NamedExpr(self, e: ast.NamedExpr, frame: Frame, ctx: _Ctx) -> Value:
         v = self.eval(e.value, frame, ctx)
         frame.bind(e.target.id, v)
+        set_deps(frame, e.target.id, deps_of(self, e.value, frame))
         return v
 
     def eval_Starred(self, e: ast.Starred, frame: Frame, ctx: _Ctx) -> Value:
@@ -726,7 +783,7 @@ class Interpreter:
             loops = loops + (Loop(e, ctx.cell, e.lineno, "comprehension", _loop_count(over), names,  # type: ignore
                                   frozenset(), over, ctx.conds),)
             self.assign(gen.target, self._element_of(over, ctx.site(gen.target)), inner_frame, ctx, e,
-                        record=False)
+                        record=False, deps=deps_of(self, gen.iter, inner_frame))
         inner = replace(ctx, loops=loops)
         for gen in e.generators:  # type: ignore[attr-defined]
             for cond in gen.ifs:
@@ -742,23 +799,36 @@ class Interpreter:
         """`(f(ds) for ds in (train_ds, val_ds))`: over a short literal sequence of different
         objects, evaluate the element once per item, so that unpacking the result is exact."""
         gens = e.generators  # type: ignore[attr-defined]
-        if len(gens) != 1 or gens[0].ifs or len(elts) != 1:
+        is_dict = isinstance(e, ast.DictComp)
+        if len(gens) != 1 or gens[0].ifs or len(elts) != (2 if is_dict else 1):
             return None
         gen = gens[0]
         if not isinstance(gen.iter, (ast.Tuple, ast.List)) or not 2 <= len(gen.iter.elts) <= 8:
             return None
         over = self.eval(gen.iter, frame, ctx)
-        if not isinstance(over, Seq) or not over.complete:
+        items = over.items if isinstance(over, Seq) and over.complete else literal_items(over)
+        if items is None:
             return None
-        loop = Loop(e, ctx.cell, e.lineno, "comprehension", len(over.items),  # type: ignore[attr-defined]
+        loop = Loop(e, ctx.cell, e.lineno, "comprehension", len(items),  # type: ignore[attr-defined]
                     frozenset(_names(gen.target)), frozenset(), over, ctx.conds)
         inner = ctx.with_loop(loop)
         values = []
-        for item in over.items:
+        out = Dict({}, True, ctx.site(e))
+        for item in items:
             inner_frame = Frame({}, frame)
             self.assign(gen.target, item, inner_frame, ctx, e, record=False)
-            values.append(self.eval(elts[0], inner_frame, inner))
-        return Seq(values, "tuple", True, ctx.site(e))
+            if not is_dict:
+                values.append(self.eval(elts[0], inner_frame, inner))
+                continue
+            # `{x: ImageFolder(root / x, tfms[x]) for x in ['train', 'val']}`: a dict with known keys
+            key = self.eval(elts[0], inner_frame, inner)
+            value = self.eval(elts[1], inner_frame, inner)
+            if isinstance(key, Const) and isinstance(key.value, str):
+                out.items[key.value] = value
+                out.key_sites[key.value] = ctx.site(elts[0])
+            else:
+                out.complete = False
+        return out if is_dict else Seq(values, "tuple", True, ctx.site(e))
 
     def eval_ListComp(self, e, frame, ctx):
         return self._comprehension(e, [e.elt], frame, ctx)
@@ -796,27 +866,35 @@ class Interpreter:
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
         arg_nodes: dict[str, ast.AST] = {}
+        pdeps: list[frozenset[int]] = []  # provenance of each positional argument
+        kdeps: dict[str, frozenset[int]] = {}
         complete = True
         for a in e.args:
             if isinstance(a, ast.Starred):
                 v = self.eval(a.value, frame, ctx)
+                d = deps_of(self, a.value, frame)
                 if isinstance(v, Seq) and v.complete:
                     positional.extend(v.items)
+                    pdeps.extend([d] * len(v.items))
                 elif isinstance(v, Const) and isinstance(v.value, tuple):
                     positional.extend(Const(x) for x in v.value)
+                    pdeps.extend([d] * len(v.value))
                 else:
                     complete = False
                 continue
             arg_nodes[f"#{len(positional)}"] = a
             positional.append(self.eval(a, frame, ctx))
+            pdeps.append(deps_of(self, a, frame))
         star_dicts: list[Dict] = []
         for kw in e.keywords:
             v = self.eval(kw.value, frame, ctx)
+            d = deps_of(self, kw.value, frame)
             if kw.arg is None:
                 if isinstance(v, Dict):
                     star_dicts.append(v)
                     for k, val in v.items.items():
                         keywords[k] = val
+                        kdeps[k] = d
                         # point at the place where the key was written, when the dict is ours
                         key_site = v.key_sites.get(k)
                         arg_nodes[k] = key_site.node if key_site is not None and key_site.cell == ctx.cell \
@@ -826,10 +904,25 @@ class Interpreter:
                     complete = False
                 continue
             keywords[kw.arg] = v
+            kdeps[kw.arg] = d
             arg_nodes[kw.arg] = kw
         site = ctx.site(e)
+        rdeps = deps_of(self, e.func.value, frame) if isinstance(e.func, ast.Attribute) else EMPTY
+        arg_deps = {f"#{i}": d for i, d in enumerate(pdeps) if d}
+        arg_deps.update((k, d) for k, d in kdeps.items() if d)
+        if rdeps:
+            arg_deps["self"] = rdeps
+        if arg_deps:
+            self._pending_arg_deps[id(e)] = arg_deps
+        self._ret_deps = EMPTY
+        self._call_deps = (pdeps, kdeps, rdeps)
         result = self._dispatch_call(e, callee, method, receiver, positional, keywords, arg_nodes, complete, site,
                                      frame, ctx)
+        self._pending_arg_deps.pop(id(e), None)
+        total = union(rdeps, self._ret_deps)
+        for d in arg_deps.values():
+            total = union(total, d)
+        self.node_deps[id(e)] = with_id(self, total, result.id) if isinstance(result, Obj) else total
         if star_dicts and isinstance(result, Obj) and result.site is site:
             result.star_dicts = tuple(star_dicts)
         return result
@@ -837,6 +930,7 @@ class Interpreter:
     def _dispatch_call(self, e: ast.Call, callee: Value, method: str | None, receiver: Value | None,
                        positional: list[Value], keywords: dict[str, Value], arg_nodes: dict[str, ast.AST],
                        complete: bool, site: Site, frame: Frame, ctx: _Ctx) -> Value:
+        pdeps, kdeps, rdeps = self._call_deps
         if not isinstance(callee, (Func, Class)):
             # a notebook function handed to a library (dataset.map(f), preprocessing_function=f)
             # runs inside the library: evaluate its body once, with unknown arguments
@@ -847,7 +941,7 @@ class Interpreter:
         if isinstance(callee, Func):
             rec = self._record(site, callee.name, None, None, self._map(None, None, positional, keywords),
                                complete, UNKNOWN, callee)
-            result = self._follow(callee, positional, keywords, ctx, e)
+            result = self._follow(callee, positional, keywords, ctx, e, (pdeps, kdeps))
             rec.followed = result is not None
             rec.result = result if result is not None else UNKNOWN
             if result is None:  # the function's effects are hidden: its arguments escape
@@ -866,7 +960,8 @@ class Interpreter:
             self._note_obj(obj)
             rec = self._record(site, obj.api or "", None, None, obj.args, complete, obj, callee)
             if init is not None:
-                rec.followed = self._follow(init, [obj] + positional, keywords, ctx, e) is not None
+                rec.followed = self._follow(init, [obj] + positional, keywords, ctx, e,
+                                            ([EMPTY] + pdeps, kdeps)) is not None
             else:
                 rec.followed = True  # no __init__ of its own: nothing hidden
             forward = callee.methods.get("call") or callee.methods.get("forward")
@@ -897,7 +992,8 @@ class Interpreter:
                 # method call, and its body followed with the object as `self`
                 rec = self._record(site, "." + method, method, receiver, args, complete, UNKNOWN, own)
                 receiver.uses.append(Use(rec, "self"))  # type: ignore[union-attr]
-                result = self._follow(own, [receiver] + positional, keywords, ctx, e)  # type: ignore[list-item]
+                result = self._follow(own, [receiver] + positional, keywords, ctx, e,  # type: ignore[list-item]
+                                      ([rdeps] + pdeps, kdeps))
                 rec.followed = result is not None
                 rec.result = result if result is not None else UNKNOWN
                 if result is None:
@@ -1036,6 +1132,9 @@ class Interpreter:
                 complete: bool, result: Value, callee: Value | None) -> CallRecord:
         self.seq += 1
         rec = CallRecord(site, name, method, receiver, args, complete, result, callee, self.seq)
+        pending = self._pending_arg_deps.pop(id(site.node), None)
+        if pending is not None:
+            rec.arg_deps = pending
         self.calls.append(rec)
         return rec
 
@@ -1046,14 +1145,15 @@ class Interpreter:
 
     # --- following the notebook's own functions --------------------------------------
     def _follow(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
-                at: ast.AST) -> Value | None:
+                at: ast.AST, deps: tuple[list, dict] | None = None) -> Value | None:
         """Evaluate a call of a notebook function at a call site; None (and a gap at the call)
-        when the analysis does not follow it (recursion, depth, or the work budget)."""
+        when the analysis does not follow it (recursion, depth, or the work budget). `deps`:
+        the provenance of the positional and keyword arguments (provenance.py)."""
         why = self._refusal(func)
         if why is not None:
             self._gap(ctx, at, why)
             return None
-        return self.call_func(func, positional, keywords, ctx)
+        return self.call_func(func, positional, keywords, ctx, deps=deps)
 
     def _refusal(self, func: Func) -> str | None:
         if func in self._active:
@@ -1065,7 +1165,7 @@ class Interpreter:
         return None
 
     def call_func(self, func: Func, positional: list[Value], keywords: dict[str, Value], ctx: _Ctx,
-                  uncalled: bool = False) -> Value:
+                  uncalled: bool = False, deps: tuple[list, dict] | None = None) -> Value:
         if self._refusal(func) is not None:
             return UNKNOWN
         func.evaluated += 1
@@ -1098,17 +1198,30 @@ class Interpreter:
         if params.kwarg:
             extra = {k: v for k, v in keywords.items() if k not in names}
             frame.vars[params.kwarg.arg] = Dict(extra, True)
+        if deps is not None:
+            pdeps, kdeps = deps
+            for i, name in enumerate(names):
+                d = pdeps[i] if i < len(pdeps) else kdeps.get(name)
+                if d:
+                    frame.deps[name] = d
+            for a in params.kwonlyargs:
+                if kdeps.get(a.arg):
+                    frame.deps[a.arg] = kdeps[a.arg]
+        # a decorator such as `@torch.no_grad()` is a context around the whole body
         inner = _Ctx(func.cell, ctx.loops if not uncalled else (), ctx.funcs + (func,),
-                     uncalled or ctx.uncalled, ctx.contexts, ctx.conds if not uncalled else (),
+                     uncalled or ctx.uncalled, ctx.contexts + tuple(func.decorators),
+                     ctx.conds if not uncalled else (),
                      Reach("uncalled", func, cell=func.cell) if uncalled else ctx.reach)
         self._active.append(func)
         self._depth += 1
         try:
             if isinstance(node, ast.Lambda):
                 result = self.eval(node.body, frame, inner)
+                self._ret_deps = deps_of(self, node.body, frame)
                 func.returns.append(result)
                 return result
             self.exec_block(node.body, frame, inner)
+            self._ret_deps = frame.return_deps
             returns = frame.returns
             func.returns.extend(returns)
             if not returns:
@@ -1159,8 +1272,8 @@ def _own_method(receiver: Value | None, method: str) -> Func | None:
             return None
         f = cls.methods.get(method)
         if f is not None:  # (static/class methods and properties take other arguments: not followed)
-            return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.node.decorator_list \
-                else None
+            return f if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                all(d in TRANSPARENT_DECORATORS for d in f.decorators) else None
         cls = next((b for b in cls.bases if isinstance(b, Class)), None)
     return None
 
@@ -1199,10 +1312,30 @@ def _objects_in(v: Value, depth: int = 0) -> list[Obj]:
 
 
 
+def literal_items(over: Value) -> list[Value] | None:
+    """The items of a short literal sequence of constants (`['train', 'val']`, `(0.1, 0.01)`),
+    which loops and comprehensions over it are unrolled into; None for anything else."""
+    if isinstance(over, Seq) and over.complete:
+        items = over.items
+    elif isinstance(over, Const) and isinstance(over.value, (tuple, list)):
+        items = [Const(x) for x in over.value]
+    else:
+        return None
+    if not 2 <= len(items) <= 8 or not all(
+            isinstance(i, Const) and (i.value is None or isinstance(i.value, (str, int, float, bool))) for i in items):
+        return None
+    return list(items)
+
+
 def _arity(func: Func) -> int:
     a = func.node.args
     return len(a.posonlyargs) + len(a.args)
 
+
+# decorators that leave a method's arguments as they are (the method is followed through them)
+TRANSPARENT_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
+                                    "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
+                                    "torch.autograd.grad_mode.inference_mode", "tensorflow.function"})
 
 ITER_WRAPPERS = ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.tqdm_notebook", "builtins.enumerate",
                   "builtins.iter", "builtins.list", "builtins.reversed", "builtins.sorted")

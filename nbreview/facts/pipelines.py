@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from . import apis
 from .models import model_parts
+from .torchdata import is_torch_data
 from .values import Class, Const, Dict, Func, Obj, ObjKind, Ref, Seq, Site, Value
 
 # calls and methods whose result is a materialised array: fixed data, not a pipeline
@@ -113,6 +114,8 @@ class Semantics:
             return Answer.combine(*[self.augments(i, depth + 1) for i in v.items]) if v.items else UNSURE
         if not isinstance(v, Obj):
             return UNSURE
+        if is_torch_data(v):
+            return self.torch_data_augments(v)
         if v.kind is ObjKind.CALL:
             api = v.api or ""
             if api == apis.IMAGE_DATA_GENERATOR:
@@ -129,14 +132,6 @@ class Semantics:
             if api.startswith(("tensorflow.data.", "keras.utils.image_dataset_from_directory",
                                "keras.preprocessing.image_dataset_from_directory")):
                 return NO
-            if api.startswith("torchvision.datasets."):
-                # `ds.transform = ...` may swap it later: every transform it ever had counts
-                values = [v.arg("transform", Const(None))] + [val for _s, val in v.attrs.get("transform", [])]
-                return Answer.combine(*(self.transform_augments(t) for t in values))
-            if api in ("torch.utils.data.DataLoader", "torch.utils.data.Subset"):
-                return self.augments(v.arg("dataset"), depth + 1)
-            if api.startswith("notebook.") and isinstance(v.callee, Class):
-                return self._custom_dataset_augments(v)
             if api in FRESH_ARRAYS:
                 return NO
             if api in ARRAY_CONSTRUCTORS:
@@ -155,8 +150,6 @@ class Semantics:
                     fa = Answer(True, (self._ev(v.site, v, 120),) + fa.evidence)
                 return Answer.combine(self.augments(v.origin, depth + 1), fa)
             return UNSURE
-        if v.kind is ObjKind.ITEM and isinstance(v.origin, Obj) and v.origin.api == "torch.utils.data.random_split":
-            return self.augments(v.origin.arg("dataset"), depth + 1)
         # A materialised array or tensor holds the same values on every pass; it varies only if
         # it is computed from something random (np.random..., an augmentation applied to it).
         if v.kind is ObjKind.BINOP:
@@ -170,6 +163,16 @@ class Semantics:
             return t if t.value is not False else self._operand(v.origin, depth)
         return UNSURE
 
+    def torch_data_augments(self, v: Obj, at: int | None = None) -> Answer:
+        """A PyTorch loader/subset/dataset: does a transform it applies (in force at `at`) augment?"""
+        ts = self.facts.torchdata.transforms_of(v, at)
+        parts = [self.transform_augments(t) for t in ts.values]
+        if ts.randoms:
+            parts.append(Answer(True, tuple(self._ev(s) for s in ts.randoms)))
+        if not ts.complete:
+            parts.append(UNSURE)
+        return Answer.combine(*parts) if parts else NO
+
     def _operand(self, v: Value | None, depth: int) -> Answer:
         if isinstance(v, Const):
             return NO
@@ -182,19 +185,6 @@ class Semantics:
     def _ev(self, site: Site, owner: Obj | None = None, max_len: int = 80) -> Evidence:
         """Evidence at a site, quoting the student's own code there."""
         return Evidence(site, self.sources.quote(site.cell, site.node)[:max_len], owner)
-
-    def _custom_dataset_augments(self, obj: Obj) -> Answer:
-        """A Dataset class written in the notebook: its transform arguments and its own random calls."""
-        cls = obj.callee
-        assert isinstance(cls, Class)
-        parts = [self.func_augments(m) for m in cls.methods.values()]
-        transforms = [v for k, v in obj.args.items() if k.lower() in TRANSFORM_PARAMS]
-        parts += [self.transform_augments(t) for t in transforms]
-        if not obj.complete or any(k.startswith("#") for k in obj.args):
-            parts.append(UNSURE)
-        if not transforms and not any(p.value for p in parts):
-            return UNSURE  # no transform argument: we cannot tell what __getitem__ does with the images
-        return Answer.combine(*parts)
 
     def _idg_augments(self, obj: Obj) -> Answer:
         ev: list[Evidence] = []
@@ -256,6 +246,16 @@ class Semantics:
                                                         "ElasticTransform"):
                 return Answer(True, (self._ev(v.site, v),))
             return UNSURE
+        if api.startswith("timm.data.") and short in ("create_transform", "transforms_imagenet_train",
+                                                      "transforms_imagenet_eval"):
+            # timm: random crops/flips/auto-augment only with is_training=True (and not no_aug)
+            training = v.args.get("is_training", v.args.get("#1", Const(short.endswith("_train"))))
+            no_aug = v.args.get("no_aug", Const(False))
+            if not (isinstance(training, Const) and isinstance(no_aug, Const)):
+                return UNSURE
+            if training.value and not no_aug.value:
+                return Answer(True, (self._ev(v.site, v),))
+            return NO
         if api.startswith("imgaug."):
             if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
                 children = v.args.get("children", v.args.get("#0"))

@@ -50,14 +50,17 @@ class Cond:
     test, an `except` handler, a `match` case. `value` is the test as the interpreter saw it
     (Unknown when it could not be evaluated; a constant test never makes a branch)."""
 
-    __slots__ = ("node", "negated", "kind", "value", "cell")
+    __slots__ = ("node", "negated", "kind", "value", "cell", "deps")
 
-    def __init__(self, node: ast.AST, negated: bool, kind: str, value: "Value | None", cell: int) -> None:
+    def __init__(self, node: ast.AST, negated: bool, kind: str, value: "Value | None", cell: int,
+                 deps: tuple[frozenset[int], ...] = ()) -> None:
         self.node = node
         self.negated = negated
         self.kind = kind  # "if" | "ifexp" | "while" | "except" | "case"
         self.value = value
         self.cell = cell
+        # provenance of the test (provenance.py): one set per operand of a comparison
+        self.deps = deps
 
     def __repr__(self) -> str:
         return f"Cond({self.kind}{' not' if self.negated else ''} @{self.cell}:{getattr(self.node, 'lineno', '?')})"
@@ -269,6 +272,9 @@ class Obj(Value):
         return hist[-1][1] if hist else None
 
 
+NO_DEPS: dict = {}  # shared by every call without provenance: never mutated
+
+
 @dataclass
 class CallRecord:
     """One evaluated call: what was called, on what, with which arguments, where, and when.
@@ -289,6 +295,9 @@ class CallRecord:
     callee: Value | None = None
     seq: int = 0
     followed: bool = False
+    # provenance of each argument as written (provenance.py): "#i" for the i-th positional,
+    # the keyword's name, "self" for the receiver
+    arg_deps: dict[str, frozenset[int]] = field(default_factory=lambda: NO_DEPS)
 
     def arg(self, name: str) -> Value | None:
         if name in self.args:
