@@ -9,6 +9,7 @@ on, never stepped), None when the analysis cannot tell.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
@@ -237,5 +238,6 @@ def trained_after(facts: "Facts", site: Site, backbone: Obj) -> bool | None:
 def seq_after(facts: "Facts", site: Site) -> int:
     """The evaluation order of a statement that is not a call (`base.trainable = True`): the first
     call evaluated after it in the same context (the same notebook function, or the cell)."""
-    later = [c.seq for c in facts.calls if c.site.funcs == site.funcs and c.site.key >= site.key]
-    return min(later) - 1 if later else max((c.seq for c in facts.calls), default=0)
+    keys, firsts = facts.calls_by_context.get(site.funcs, ([], []))
+    i = bisect_left(keys, site.key)
+    return firsts[i] - 1 if i < len(keys) else facts.last_seq
