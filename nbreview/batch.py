@@ -102,8 +102,6 @@ def review_one(path: Path, job: Job, index: int = 0) -> tuple[NotebookSummary, A
 
 def finish(report: NotebookReport, job: Job, index: int) -> tuple[NotebookSummary, Any]:
     """Apply the baseline, render the piece, summarise: all that a run keeps of a notebook."""
-    from . import baseline as bl
-
     used, notes = None, []
     if job.evidence:
         from .verify.evidence import attach_one, index
@@ -115,6 +113,8 @@ def finish(report: NotebookReport, job: Job, index: int) -> tuple[NotebookSummar
         except Exception as exc:  # evidence is a nicety: never lose the review to it
             notes = [f"{report.path}: evidence not attached: {type(exc).__name__}: {exc}"]
     removed = 0
+    if job.baseline is not None or job.record is not None:
+        from . import baseline as bl  # (hashlib: only when a baseline is used)
     if job.baseline is not None:
         known = job._state.get("known")
         if known is None:
