@@ -103,7 +103,8 @@ def ensembles(facts: "Facts") -> list[Site]:
     """Places where predictions of two or more different models (or of one model with different
     weights: the best and the last checkpoint) are combined, and loops over a list of models."""
     out: list[Site] = []
-    model_loops = {id(lp.node): lp for rec in facts.calls for lp in rec.site.loops if _models_list(lp.over)}
+    loops = {id(lp): lp for rec in facts.calls for lp in rec.site.loops}  # each loop run once, not per call
+    model_loops = {id(lp.node): lp for lp in loops.values() if _models_list(lp.over)}
     for v in _combinations(facts):
         states = {state for state in _prediction_states(facts, v, 0, set())}
         if len(states) >= 2 or any(_made_per_model(a, model_loops) for a in v.args.values()):
