@@ -21,6 +21,8 @@ MUTANTS = [
     # image size at a cutout: a crop that may run (OneOf, p < 1) adds a size, one that surely runs sets it
     ("facts/augparams.py", "sizes = {o.size} if o.certain else sizes | {o.size}", "sizes = {o.size}"),
     ("facts/augparams.py", "certain = self._chance == 0 and (p is None or p >= 1)", "certain = True"),
+    # a Keras GradientTape loop trains the model whose trainable_variables get the gradients
+    ("facts/tasks.py", "    fits = facts.models_trained() + gradient_updates(facts)", "    fits = facts.models_trained()"),
     ("facts/augparams.py", '            if o.kind in ("resize", "center_crop", "random_crop"):', '            if o.kind == "resize":'),
     ("facts/apis.py", "        if isinstance(seed, Const):\n            return False",
      "        if isinstance(seed, Const):\n            return True"),
