@@ -575,3 +575,22 @@ model.fit(train_ds, epochs=3)"""], "rescale-efficientnet")
         assert not_says not in text
         if says is not None and lang == "en":
             assert says in text
+
+
+def test_a_list_of_quoted_names_renders_one_code_span_each(review):
+    # the rule passes the logged keys as a list; the engine quotes each (no U+02CB look-alikes)
+    found = review(["""from tensorflow import keras
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation='softmax')])
+model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
+es = keras.callbacks.EarlyStopping(monitor='val_acc', patience=3)
+model.fit(train_gen, validation_data=val_gen, epochs=5, callbacks=[es])"""], "checkpoint-monitor-invalid")
+    assert len(found) == 1
+    for lang in ("en", "ru"):
+        text = found[0].message(lang)
+        assert "`loss`, `accuracy`, `val_loss`, `val_accuracy`" in text and "\u02cb" not in text
+
+
+def test_quoting_keeps_a_students_backtick_inside_one_span():
+    from nbreview.engine import _quotable
+    assert _quotable(["a`b", "c"]) == "`a\u02cbb`, `c`"
+    assert _quotable([]) is None and _quotable("x`y") == "x\u02cby" and _quotable(3) == 3
