@@ -21,6 +21,12 @@ MUTANTS = [
     # image size at a cutout: a crop that may run (OneOf, p < 1) adds a size, one that surely runs sets it
     ("facts/augparams.py", "sizes = {o.size} if o.certain else sizes | {o.size}", "sizes = {o.size}"),
     ("facts/augparams.py", "certain = self._chance == 0 and (p is None or p >= 1)", "certain = True"),
+    # staged unfreezing in PyTorch (the rule examples show the "staged" praise; the review suite does not)
+    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
+     "return False"),
+    # a pretrained backbone inside nn.Sequential(backbone, head): frozen inside means not fine-tuned
+    ("facts/finetune.py", "backbone_trainable(events, net, tp.at) is not True for net in {m, held}",
+     "backbone_trainable(events, net, tp.at) is not True for net in {held}"),
     # a Keras GradientTape loop trains the model whose trainable_variables get the gradients
     ("facts/tasks.py", "    fits = facts.models_trained() + gradient_updates(facts)", "    fits = facts.models_trained()"),
     ("facts/augparams.py", '            if o.kind in ("resize", "center_crop", "random_crop"):', '            if o.kind == "resize":'),
@@ -178,8 +184,6 @@ REVIEW_MUTANTS = [
     ("facts/metrics.py", "if k is not None and defs is not None and defs != k:", "if False:"),
     ("facts/schedulers.py", "if data_walked(inner) is not None or _updates_at_level(facts, inner):", "if False:"),
     ("facts/selection.py", "greater = op_greater if side == 1 else not op_greater", "greater = op_greater"),
-    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
-     "return False"),
 ]
 
 
