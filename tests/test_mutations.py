@@ -119,24 +119,6 @@ MUTANTS = [
     ("facts/data_sizes.py", "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return x",
      "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return None"),
     ("facts/liveness.py", "    return (seq_a < seq_b) != (ca < cb)", "    return False"),
-]
-
-
-# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
-REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
-REVIEW_MUTANTS = [
-    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
-     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
-    ("checklist.py", "        elif a.live is False:", "        elif False:"),
-    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
-     "    return {i for i, n in enumerate(overlap) if n > 0}"),
-    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
-    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
-    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
-    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
-     "if not hidden:"),
-    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
-     "            if False:"),
     # Keras catalog (issue 10): identity tests, per-constant loops, early return, code that does not run
     ("facts/interpreter.py", "        return same if isinstance(op, ast.Is) else not same", "        return same"),
     ("facts/interpreter.py", "if items is not None and _calls_own_function(s.body, frame):",
@@ -184,6 +166,24 @@ REVIEW_MUTANTS = [
     ("facts/metrics.py", "if k is not None and defs is not None and defs != k:", "if False:"),
     ("facts/schedulers.py", "if data_walked(inner) is not None or _updates_at_level(facts, inner):", "if False:"),
     ("facts/selection.py", "greater = op_greater if side == 1 else not op_greater", "greater = op_greater"),
+]
+
+
+# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
+REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
+REVIEW_MUTANTS = [
+    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
+     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
+    ("checklist.py", "        elif a.live is False:", "        elif False:"),
+    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
+     "    return {i for i, n in enumerate(overlap) if n > 0}"),
+    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
+    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
+    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
+    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
+     "if not hidden:"),
+    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
+     "            if False:"),
 ]
 
 
