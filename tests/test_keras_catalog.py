@@ -340,13 +340,39 @@ gen = ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(
     assert ops.size_at(cut) == (256, 256) and ops.of("cutout")[0].fraction
 
 
-def test_a_crop_before_the_cutout_does_not_set_the_image_size(facts_of):
+def test_a_crop_that_may_run_before_the_cutout_leaves_the_image_size_unknown(facts_of):
+    # OneOf picks one crop (or none, p=0.5): the images are 100, 120 or 250 px, so no size is
+    # stated (20x20 holes are 20 % of a 100 px crop: not tiny)
     facts = facts_of("""import albumentations as A
 from ImageDataAugmentor import ImageDataAugmentor
 aug = A.Compose([A.OneOf([A.CenterCrop(100, 100), A.RandomCrop(120, 120)]), A.CoarseDropout(max_height=20, max_width=20)])
 gen = ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(250, 250))""")
     ops = facts.aug_ops(facts.method_calls("flow_from_directory")[0].result)
-    assert ops.size_at(ops.of("cutout")[0]) == (250, 250)
+    assert ops.size_at(ops.of("cutout")[0]) is None
+
+
+@pytest.mark.parametrize("crop,size", [
+    ("A.CenterCrop(384, 384)", (384, 384)),  # p defaults to 1: every image is cropped
+    ("A.RandomResizedCrop(300, 300)", (300, 300)),
+    ("A.CenterCrop(384, 384, p=0.5)", None),
+    ("A.SmallestMaxSize(max_size=512)", None),  # a size we do not compute
+])
+def test_a_crop_that_surely_runs_before_the_cutout_sets_the_image_size(facts_of, crop, size):
+    facts = facts_of(f"""import albumentations as A
+from ImageDataAugmentor import ImageDataAugmentor
+aug = A.Compose([A.Resize(420, 420), {crop}, A.CoarseDropout(max_height=8, max_width=8)])
+gen = ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(250, 250))""")
+    ops = facts.aug_ops(facts.method_calls("flow_from_directory")[0].result)
+    assert ops.size_at(ops.of("cutout")[0]) == size
+
+
+def test_torchvision_crops_read_their_size_and_random_apply_is_a_chance(facts_of):
+    facts = facts_of("""from torchvision import transforms as T
+a = T.Compose([T.RandomResizedCrop(224), T.RandomErasing()])
+b = T.Compose([T.RandomApply([T.RandomCrop((200, 180))], p=0.3), T.RandomErasing()])""")
+    a, b = (facts.transform_ops(o) for o in facts.created("torchvision.transforms.Compose"))
+    assert a.of("random_crop")[0].size == (224, 224) and a.of("random_crop")[0].certain
+    assert b.of("random_crop")[0].size == (200, 180) and not b.of("random_crop")[0].certain
 
 
 def test_keras_random_rotation_factor_is_a_fraction_of_a_turn(facts_of):
@@ -520,3 +546,51 @@ ck = tf.keras.callbacks.ModelCheckpoint('m.h5', monitor='{monitor}', mode='{mode
 model.fit(x, y, validation_data=(vx, vy), callbacks=[ck])"""]
     [f] = review(cells, "checkpoint-save-best-only")
     assert f.fix is not None and f.fix.safe is safe
+
+
+def test_tiny_cutout_states_the_size_after_a_crop(review):
+    found = review(["""import albumentations as A
+from ImageDataAugmentor import ImageDataAugmentor
+aug = A.Compose([A.Resize(420, 420), A.CenterCrop(384, 384), A.CoarseDropout(max_holes=8, max_height=8, max_width=8)])
+model.fit(ImageDataAugmentor(augment=aug).flow_from_directory('train', target_size=(420, 420)), epochs=3)"""],
+                   "tiny-cutout")
+    assert [f.params["image"] for f in found] == ["384x384"]
+    assert "384x384" in found[0].message("en") and "420x420" not in found[0].message("en")
+
+
+@pytest.mark.parametrize("arch,says,not_says", [
+    ("EfficientNetV2B0", "ImageNet mean and std", "[-1, 1]"),
+    ("EfficientNetV2S", "[-1, 1]", "ImageNet mean"),
+    ("EfficientNetB0", None, "include_preprocessing"),  # V1 has no such switch
+])
+def test_rescaling_layer_message_names_what_the_v2_variant_would_expect(review, arch, says, not_says):
+    found = review([f"""from tensorflow import keras
+base = keras.applications.{arch}(include_top=False, weights='imagenet', pooling='avg')
+model = keras.Sequential([keras.layers.Rescaling(1./255), base, keras.layers.Dense(5, activation='softmax')])
+model.compile('adam', 'sparse_categorical_crossentropy', metrics=['accuracy'])
+model.fit(train_ds, epochs=3)"""], "rescale-efficientnet")
+    assert len(found) == 1
+    for lang in ("en", "ru"):
+        text = found[0].message(lang)
+        assert not_says not in text
+        if says is not None and lang == "en":
+            assert says in text
+
+
+def test_a_list_of_quoted_names_renders_one_code_span_each(review):
+    # the rule passes the logged keys as a list; the engine quotes each (no U+02CB look-alikes)
+    found = review(["""from tensorflow import keras
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation='softmax')])
+model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
+es = keras.callbacks.EarlyStopping(monitor='val_acc', patience=3)
+model.fit(train_gen, validation_data=val_gen, epochs=5, callbacks=[es])"""], "checkpoint-monitor-invalid")
+    assert len(found) == 1
+    for lang in ("en", "ru"):
+        text = found[0].message(lang)
+        assert "`loss`, `accuracy`, `val_loss`, `val_accuracy`" in text and "\u02cb" not in text
+
+
+def test_quoting_keeps_a_students_backtick_inside_one_span():
+    from nbreview.engine import _quotable
+    assert _quotable(["a`b", "c"]) == "`a\u02cbb`, `c`"
+    assert _quotable([]) is None and _quotable("x`y") == "x\u02cby" and _quotable(3) == 3

@@ -18,6 +18,18 @@ SUITE = ["tests/test_semantics.py", "tests/test_facts_flow.py", "tests/test_torc
 
 # (file, exact text, replacement): one behaviour each
 MUTANTS = [
+    # image size at a cutout: a crop that may run (OneOf, p < 1) adds a size, one that surely runs sets it
+    ("facts/augparams.py", "sizes = {o.size} if o.certain else sizes | {o.size}", "sizes = {o.size}"),
+    ("facts/augparams.py", "certain = self._chance == 0 and (p is None or p >= 1)", "certain = True"),
+    # staged unfreezing in PyTorch (the rule examples show the "staged" praise; the review suite does not)
+    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
+     "return False"),
+    # a pretrained backbone inside nn.Sequential(backbone, head): frozen inside means not fine-tuned
+    ("facts/finetune.py", "backbone_trainable(events, net, tp.at) is not True for net in {m, held}",
+     "backbone_trainable(events, net, tp.at) is not True for net in {held}"),
+    # a Keras GradientTape loop trains the model whose trainable_variables get the gradients
+    ("facts/tasks.py", "    fits = facts.models_trained() + gradient_updates(facts)", "    fits = facts.models_trained()"),
+    ("facts/augparams.py", '            if o.kind in ("resize", "center_crop", "random_crop"):', '            if o.kind == "resize":'),
     ("facts/apis.py", "        if isinstance(seed, Const):\n            return False",
      "        if isinstance(seed, Const):\n            return True"),
     ("facts/pipelines.py", '            if _num(v.args.get("p")) == 0:\n                return NO',
@@ -107,24 +119,6 @@ MUTANTS = [
     ("facts/data_sizes.py", "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return x",
      "            if isinstance(x, Obj) and batch_size(x) is not None:\n                return None"),
     ("facts/liveness.py", "    return (seq_a < seq_b) != (ca < cb)", "    return False"),
-]
-
-
-# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
-REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
-REVIEW_MUTANTS = [
-    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
-     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
-    ("checklist.py", "        elif a.live is False:", "        elif False:"),
-    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
-     "    return {i for i, n in enumerate(overlap) if n > 0}"),
-    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
-    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
-    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
-    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
-     "if not hidden:"),
-    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
-     "            if False:"),
     # Keras catalog (issue 10): identity tests, per-constant loops, early return, code that does not run
     ("facts/interpreter.py", "        return same if isinstance(op, ast.Is) else not same", "        return same"),
     ("facts/interpreter.py", "if items is not None and _calls_own_function(s.body, frame):",
@@ -147,7 +141,6 @@ REVIEW_MUTANTS = [
     ("checks/slow_lr_decay.py", "return (lrs[-1] / lrs[0]) ** (1 / drops) >= min_factor - 1e-9", "return True"),
     ("facts/training.py", "            return None  # a callback of the notebook's own", "            pass  # a callback of the notebook's own"),
     ("checks/loss_activation_mismatch.py", 'and (act == "softmax" or single_label):', ":"),
-    ("facts/augparams.py", '            if o.kind == "resize" and o.size:', '            if o.size:'),
     ("facts/labels.py", '            mode = data.arg("class_mode", Const("categorical"))', '            mode = data.arg("class_mode", Const("sparse"))'),
     # PyTorch facts (passes, modes, datasets, provenance, unrolled loops, metric kinds, schedulers)
     ("facts/passes.py", "if any(lp.id in self.update_loops for lp in setter.site.loops):\n            return True",
@@ -173,8 +166,24 @@ REVIEW_MUTANTS = [
     ("facts/metrics.py", "if k is not None and defs is not None and defs != k:", "if False:"),
     ("facts/schedulers.py", "if data_walked(inner) is not None or _updates_at_level(facts, inner):", "if False:"),
     ("facts/selection.py", "greater = op_greater if side == 1 else not op_greater", "greater = op_greater"),
-    ("facts/finetune.py", "return True if any(v and k not in HEAD_ATTRS for k, v in parts.items()) else False",
-     "return False"),
+]
+
+
+# The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
+REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
+REVIEW_MUTANTS = [
+    ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
+     "    return 0 * sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES"),
+    ("checklist.py", "        elif a.live is False:", "        elif False:"),
+    ("checklist.py", "    return {i for i, n in enumerate(overlap) if n == best and n > 0}",
+     "    return {i for i, n in enumerate(overlap) if n > 0}"),
+    ("engine.py", "            if found & set(info.contradicted_by):", "            if False:"),
+    ("words.py", "        return False\n    return any(isinstance(n, (ast.Call,", "        return False\n    return False and any(isinstance(n, (ast.Call,"),
+    ("mentor.py", "    same_cell = [p for p in places if here is not None and p.cell == here.cell]", "    same_cell = []"),
+    ("checks/question_heavy_head.py", "if not hidden or not (len(hidden) >= 2 or any(p.api == NORM for p in head)):",
+     "if not hidden:"),
+    ("checks/good_fine_tuning.py", "            if ctx.facts.trained_after(site, backbone) is not True:",
+     "            if False:"),
 ]
 
 

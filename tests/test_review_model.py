@@ -27,11 +27,11 @@ def test_opening_names_three_most_important_by_severity_then_consequence(mistake
     rv = build_review(mistakes, "ru")
     assert [r.rule for r in rv.top] == ["checkpoint-save-best-only", "augmented-validation", "rescale-efficientnet"]
     # the header counts the remarks the review shows (one remark per rule and kind of message)
-    assert "7 замечаний (4 ошибки, 3 предупреждения)" in rv.opening and len(rv.remarks) == 7
+    assert "8 замечаний (4 ошибки, 3 предупреждения, 1 совет)" in rv.opening and len(rv.remarks) == 8
     assert "(замечание 1, ячейка 8)" in rv.opening
     assert rv.opening.startswith("Хорошо получилось: fine-tuning")  # praise first, then the mistakes
     en = build_review(mistakes, "en")
-    assert "serious mistakes that noticeably affect the result" in en.opening and "7 findings" in en.opening
+    assert "serious mistakes that noticeably affect the result" in en.opening and "8 findings" in en.opening
 
 
 def test_same_rule_in_several_cells_is_one_remark(mistakes):

@@ -51,7 +51,7 @@ class MonitorInvalid(Rule):
                 if not written and not no_val:
                     break
                 target, safe = _target(facts, fits, key, cb)
-                logged = ", ".join(f"`{k}`" for k in sorted(keys.keys, key=_key_order)) if keys else None
+                logged = sorted(keys.keys, key=_key_order) if keys else None
                 ctx.report(_monitor_site(cb), subject=cb, variant="no_validation" if no_val else "default",
                            params={"callback": kind, "name": facts.name_of(cb), "monitor": key,
                                    "logged": logged, "suggest": target if not no_val else None},

@@ -119,9 +119,9 @@ def _lr_climbs_back(hit: Hit, outputs: "Outputs") -> "OutputEvidence | None":
             cell=cell,
             execution_count=outputs.execution_count(cell),
             messages={
-                "ru": f"Это видно и в вашем логе: learning rate опускается до {v_low:g} на эпохе {e_low}, "
+                "ru": f"Learning rate в логе опускается до {v_low:g} на эпохе {e_low}, "
                       f"а к эпохе {e_up} снова вырастает до {v_up:g}.",
-                "en": f"Your log shows it too: the learning rate goes down to {v_low:g} at epoch {e_low} "
+                "en": f"The learning rate in the log goes down to {v_low:g} at epoch {e_low} "
                       f"and is back up at {v_up:g} by epoch {e_up}.",
             },
             lines=[l_low, l_up],

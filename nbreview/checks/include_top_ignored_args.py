@@ -31,5 +31,5 @@ class IncludeTopIgnoredArgs(Rule):
             node = bb.arg_sites.get(names[0])
             at = bb.site.at(node) if node is not None else bb.site
             texts = [facts.quote(bb.site.at(bb.arg_sites[n]), 60) if n in bb.arg_sites else n for n in names]
-            ctx.report(at, subject=bb, params={"args": ", ".join(f"`{t}`" for t in texts),
+            ctx.report(at, subject=bb, params={"args": list(texts),
                                                "arch": (bb.api or "").rsplit(".", 1)[-1]})

@@ -89,10 +89,10 @@ def _cut_while_improving(hit: Hit, outputs: "Outputs") -> "OutputEvidence | None
                     cell=cell,
                     execution_count=outputs.execution_count(cell),
                     messages={
-                        "ru": f"Это видно в логе: на эпохе {cur.epoch} `{key}` улучшилась с {prev.metrics[key]:g} до "
+                        "ru": f"На эпохе {cur.epoch} `{key}` улучшилась с {prev.metrics[key]:g} до "
                               f"{cur.metrics[key]:g}, а learning rate при этом снизился с {prev.metrics['lr']:g} "
                               f"до {cur.metrics['lr']:g}.",
-                        "en": f"The log shows it: at epoch {cur.epoch} `{key}` improved from {prev.metrics[key]:g} to "
+                        "en": f"At epoch {cur.epoch} `{key}` improved from {prev.metrics[key]:g} to "
                               f"{cur.metrics[key]:g}, and yet the learning rate was cut from {prev.metrics['lr']:g} "
                               f"to {cur.metrics['lr']:g}.",
                     },

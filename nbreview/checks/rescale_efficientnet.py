@@ -32,7 +32,7 @@ class RescaleEfficientNet(Rule):
                 for layer in facts.layers_before(model, backbone):
                     if facts.sem.is_unit_rescaling_layer(layer):
                         ctx.report(layer.site, subject=layer, params={
-                            "scaling": facts.quote(layer.site, 60), "arch": arch, "base": base},
+                            "scaling": facts.quote(layer.site, 60), "arch": arch, "base": base, **_v2_option(arch)},
                             related=[backbone.site], variant="layer", fix=_layer_offer(facts, layer, backbone))
                 for rec, _role, data in facts.data_calls(model):
                     ans = facts.unit_scaling(data)
@@ -55,6 +55,16 @@ class RescaleEfficientNet(Rule):
             edit.replace(hit.site, data["input"], node=data["apply"])
         elif "statement" in data:
             edit.remove_statement(hit.site.cell, data["statement"])
+
+
+def _v2_option(arch: str) -> dict[str, str | None]:
+    """What an EfficientNetV2 built with `include_preprocessing=False` expects instead: the B
+    variants ImageNet mean/std on [0, 1] input, S/M/L (and the -1k/-21k names) [-1, 1]. Only one
+    of the two is named, so the message states the right one; a V1 network has no such switch."""
+    if not arch.startswith("EfficientNetV2"):
+        return {"v2_b": None, "v2_sml": None}
+    bx = arch[len("EfficientNetV2"):].upper().startswith("B")
+    return {"v2_b": arch if bx else None, "v2_sml": None if bx else arch}
 
 
 def _feeds_only_efficientnet(facts: "Facts", models: tuple[Obj, ...]) -> bool:

@@ -32,10 +32,12 @@ class TinyCutout(Rule):
                 if op.fraction:
                     frac, image = op.magnitude, None
                 else:
-                    image = ops.size_at(op)
-                    if image is None:
+                    sizes = ops.sizes_at(op)
+                    if not sizes:
                         continue
-                    frac = op.magnitude / min(image)
+                    # several possible sizes (a crop that may run): judge by the smallest, name none
+                    image = next(iter(sizes)) if len(sizes) == 1 else None
+                    frac = op.magnitude / min(min(s) for s in sizes)
                 if frac >= limit:
                     continue
                 hole = f"{op.size[0]}x{op.size[1]}" if op.size else None

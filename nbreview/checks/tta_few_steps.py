@@ -34,7 +34,7 @@ class TtaFewSteps(Rule):
     def _report(ctx: Context, at: Site, passes: int, strong: list[AugOp], enough: int) -> None:
         texts = list(dict.fromkeys(op.text for op in strong if op.text))
         related = [op.site for op in strong if op.site.cell != at.cell][:2]
-        ctx.report(at, params={"passes": passes, "augs": ", ".join(f"`{t}`" for t in texts[:3]) or None,
+        ctx.report(at, params={"passes": passes, "augs": list(texts[:3]) or None,
                                "min": enough}, related=related)
 
 

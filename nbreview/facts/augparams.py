@@ -36,6 +36,7 @@ class AugOp:
     size: tuple[int, int] | None = None  # crops and resizes: (height, width); cutout: the hole (h, w)
     fraction: bool = False  # cutout: the hole is given as a fraction of the image
     order: int = 0  # position in the pipeline (earlier ops first)
+    certain: bool = True  # applied to every image: not under a random choice (OneOf, RandomApply, ...), no p < 1
 
 
 @dataclass
@@ -48,19 +49,29 @@ class AugOps:
         return [o for o in self.ops if o.kind in kinds]
 
     def size_at(self, op: AugOp) -> tuple[int, int] | None:
-        """The image size when `op` runs: the last resize before it, else the input size (crops,
-        often applied with a probability or one of several, do not count)."""
-        size = self.input_size
+        """The image size when `op` runs: the last resize or crop before it that surely applies,
+        else the input size. None when the images can have several sizes there (a crop inside a
+        OneOf, with p < 1) or a size we cannot read (see `sizes_at`)."""
+        sizes = self.sizes_at(op)
+        return next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
+
+    def sizes_at(self, op: AugOp) -> set[tuple[int, int]] | None:
+        """Every size the images can have when `op` runs: a crop or resize that surely applies
+        sets it, one that may run adds its size to the previous ones. None when one of them has a
+        size we do not compute (`SmallestMaxSize`, a crop by a fraction) or nothing is known."""
+        sizes = {self.input_size} if self.input_size is not None else set()
         for o in self.ops:
             if o.order >= op.order:
                 break
-            if o.kind == "resize" and o.size:
-                size = o.size
-        if size is None:  # a resize after it in the same pipeline: the images have about that size
+            if o.kind in ("resize", "center_crop", "random_crop"):
+                if not o.size:
+                    return None
+                sizes = {o.size} if o.certain else sizes | {o.size}
+        if not sizes:  # a resize after it in the same pipeline: the images have about that size
             later = [o for o in self.ops if o.order > op.order and o.kind == "resize" and o.size]
-            if later:
-                size = later[0].size
-        return size
+            if later and later[0].certain:
+                sizes = {later[0].size}
+        return sizes or None
 
 
 _num = number
@@ -95,10 +106,21 @@ class AugParams:
     def __init__(self, facts: "Facts") -> None:
         self.facts = facts
         self._counter = 0
+        self._chance = 0  # > 0 while walking the children of a random choice (OneOf, RandomApply, ...)
 
     def _op(self, kind: str, magnitude: float | None, obj: Obj | None, site: Site, **kw) -> AugOp:
         self._counter += 1
-        return AugOp(kind, magnitude, site, self.facts.quote(site, 80), obj, order=self._counter, **kw)
+        p = _num(obj.args.get("p")) if obj is not None and (obj.api or "").startswith("albumentations.") else None
+        certain = self._chance == 0 and (p is None or p >= 1)
+        return AugOp(kind, magnitude, site, self.facts.quote(site, 80), obj, order=self._counter, certain=certain, **kw)
+
+    def _children(self, t: Value | None, out: "AugOps", depth: int, chance: bool) -> None:
+        """Walk a container's transforms; `chance`: each child may or may not run."""
+        self._chance += chance
+        try:
+            self._transform(t, out, depth)
+        finally:
+            self._chance -= chance
 
     # --- pipelines -------------------------------------------------------------------------
     def ops(self, data: Value | None, depth: int = 0) -> AugOps:
@@ -281,7 +303,9 @@ class AugParams:
         if _num(t.args.get("p")) == 0:
             return
         if short in apis.ALBU_CONTAINERS:
-            self._transform(t.args.get("transforms", t.args.get("#0")), out, depth + 1)
+            p = _num(t.args.get("p"))
+            chance = short in ("OneOf", "SomeOf", "OneOrOther") or (p is not None and p < 1)
+            self._children(t.args.get("transforms", t.args.get("#0")), out, depth + 1, chance)
             return
         a = t.args
         if short in ("Rotate", "SafeRotate"):
@@ -352,7 +376,7 @@ class AugParams:
         if short in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
             if short == "RandomApply" and _num(a.get("p", a.get("#1"))) == 0:
                 return
-            self._transform(a.get("transforms", a.get("#0")), out, depth + 1)
+            self._children(a.get("transforms", a.get("#0")), out, depth + 1, short != "Compose")
             return
         if short == "RandomRotation":
             out.ops.append(self._op("rotate", _limit(a.get("degrees", a.get("#0"))), t, t.site))
@@ -370,7 +394,10 @@ class AugParams:
             out.ops.append(self._op("center_crop", None, t, t.site,
                                     size=(int(n), int(n)) if n else ((int(p[0]), int(p[1])) if p else None)))
         elif short in ("RandomResizedCrop", "RandomCrop"):
-            out.ops.append(self._op("random_crop", None, t, t.site))
+            size = a.get("size", a.get("#0"))
+            n, p = _num(size), _pair(size)
+            out.ops.append(self._op("random_crop", None, t, t.site,
+                                    size=(int(n), int(n)) if n else ((int(p[0]), int(p[1])) if p else None)))
         elif short == "Resize":
             size = a.get("size", a.get("#0"))
             n, p = _num(size), _pair(size)
@@ -415,7 +442,8 @@ class AugParams:
     def _other_lib(self, t: Obj, short: str, out: AugOps, depth: int) -> None:
         a = t.args
         if short in ("Sequential", "SomeOf", "OneOf", "Sometimes"):
-            self._transform(a.get("children", a.get("#0") if short != "Sometimes" else a.get("#1")), out, depth + 1)
+            self._children(a.get("children", a.get("#0") if short != "Sometimes" else a.get("#1")), out, depth + 1,
+                           short != "Sequential")
         elif short == "Affine":
             rot = a.get("rotate")
             if rot is not None:

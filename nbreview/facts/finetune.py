@@ -48,21 +48,35 @@ def fine_tuned(facts: "Facts") -> list[FineTuning]:
     out = []
     events = _freeze_events(facts)
     for tp in facts.passes.training_passes():
-        for m in tp.models:
-            if not (m.kind is ObjKind.CALL and (m.api or "").startswith(("torchvision.models.", "timm."))) \
-                    or not is_pretrained(m):
-                continue
-            opt = _optimizer_of(facts, tp)
-            if opt is None:
-                continue
-            scope = param_scope(opt.args.get("params", opt.args.get("#0")), m)
-            if scope != "backbone":
-                continue
-            if backbone_trainable(events, m, tp.at) is not True:
-                continue
-            staged = any(e.model is m and e.trainable is False and e.seq <= tp.at for e in events)
-            out.append(FineTuning(m, tp, opt, staged))
+        for held in tp.models:
+            for m in _pretrained_in(held):
+                opt = _optimizer_of(facts, tp)
+                if opt is None:
+                    continue
+                # the optimizer must get the backbone's parameters through the network it trains
+                scope = param_scope(opt.args.get("params", opt.args.get("#0")), held)
+                if scope != "backbone":
+                    continue
+                if any(backbone_trainable(events, net, tp.at) is not True for net in {m, held}):
+                    continue
+                staged = any(e.model is m and e.trainable is False and e.seq <= tp.at for e in events)
+                out.append(FineTuning(m, tp, opt, staged))
     return out
+
+
+def _pretrained_in(net: Obj) -> list[Obj]:
+    """The pretrained torchvision/timm networks a trained network is: itself, or the parts of an
+    `nn.Sequential(backbone, head)` wrapper (a linear probe's backbone fine-tuned with a new head)."""
+    def pretrained(m: Obj | None) -> bool:
+        return isinstance(m, Obj) and m.kind is ObjKind.CALL and \
+            (m.api or "").startswith(("torchvision.models.", "timm.")) and is_pretrained(m)
+
+    if pretrained(net):
+        return [net]
+    if net.kind is ObjKind.CALL and net.api == "torch.nn.Sequential":
+        parts = [model_of(a) for k, a in net.args.items() if k.startswith("#")]
+        return [m for m in parts if pretrained(m)]  # type: ignore[misc]
+    return []
 
 
 def _optimizer_of(facts: "Facts", tp: Pass) -> Obj | None:

@@ -229,11 +229,30 @@ def _holds_predictions(v: Value | None, depth: int = 0) -> bool:
 def trained_after(facts: "Facts", site: Site, backbone: Obj) -> bool | None:
     """Is a model that holds `backbone` trained after `site` (in evaluation order, helpers
     followed)? None when no training call on a known model is seen at all (a custom loop)."""
-    fits = facts.models_trained()
+    fits = facts.models_trained() + gradient_updates(facts)
     if not fits:
         return None
     after = seq_after(facts, site)
     return any(rec.seq > after and backbone in backbones(model) for rec, model in fits)
+
+
+_WEIGHT_LISTS = ("trainable_variables", "trainable_weights")
+
+
+def gradient_updates(facts: "Facts") -> list[tuple[CallRecord, Obj]]:
+    """(update call, model) for a Keras custom training loop: `optimizer.apply_gradients(zip(grads,
+    model.trainable_variables))` (or `trainable_weights`, or a list of pairs built from them)
+    trains that model as a fit would."""
+    out = []
+    for rec in facts.method_calls("apply_gradients"):
+        pairs = rec.args.get("#0", rec.args.get("grads_and_vars"))
+        parts = pairs.args.values() if isinstance(pairs, Obj) and pairs.kind is ObjKind.CALL and \
+            pairs.api == "builtins.zip" else []
+        for v in parts:
+            if isinstance(v, Obj) and v.kind is ObjKind.ATTR and v.api in _WEIGHT_LISTS and \
+                    isinstance(v.origin, Obj) and is_model(v.origin):
+                out.append((rec, v.origin))
+    return out
 
 
 def seq_after(facts: "Facts", site: Site) -> int:
