@@ -5,9 +5,13 @@ The catalog is content a mentor edits without touching Python. It ships inside t
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import string
 import sys
+import zlib
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -140,8 +144,7 @@ def _format(template: str, params: dict[str, Any]) -> str:
         return text
 
 
-def _load_one(path: Path) -> RuleInfo:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+def _load_one(data: dict[str, Any]) -> RuleInfo:
     examples = [
         Example(kind=e["kind"], cells=list(e["cells"]), title=e.get("title", ""), expect=list(e.get("expect", [])),
                 fixed=list(e["fixed"]) if "fixed" in e else None,
@@ -179,11 +182,57 @@ def _load_one(path: Path) -> RuleInfo:
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, RuleInfo]:
     out: dict[str, RuleInfo] = {}
-    folder = content_dir("rules")
-    for path in sorted(folder.glob("*.toml")):
-        info = _load_one(path)
+    for data in _parsed(content_dir("rules")):
+        info = _load_one(data)
         out[info.slug] = info
     return out
+
+
+_CACHE_FORMAT = 1
+
+
+def _parsed(folder: Path) -> list[dict[str, Any]]:
+    """Every rule file of `folder` as parsed TOML, in file name order.
+
+    Parsing the catalog's TOML (texts and examples of every rule) would be a third of a cold
+    check's time, so the parsed files are kept in a JSON file in the user's cache folder, valid
+    while no rule file changes (name, size and modification time of each). Without a usable
+    cache folder the files are simply parsed."""
+    paths = sorted(folder.glob("*.toml"))
+    stamp = [[p.name, st.st_size, st.st_mtime_ns] for p in paths for st in (p.stat(),)]
+    cache = _cache_file(folder)
+    try:
+        doc = json.loads(cache.read_text(encoding="utf-8")) if cache is not None else None
+        if doc is not None and doc["format"] == _CACHE_FORMAT and doc["stamp"] == stamp:
+            return doc["rules"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    rules = [tomllib.loads(p.read_text(encoding="utf-8")) for p in paths]
+    if cache is not None:
+        _write_cache(cache, {"format": _CACHE_FORMAT, "stamp": stamp, "rules": rules})
+    return rules
+
+
+def _cache_file(folder: Path) -> Path | None:
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home folder
+        return None
+    return base / "nbreview" / f"catalog-{zlib.crc32(str(folder).encode('utf-8')):08x}.json"
+
+
+def _write_cache(cache: Path, doc: dict[str, Any]) -> None:
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        text = json.dumps(doc, ensure_ascii=False)
+        if json.loads(text) != doc:  # only what JSON keeps exactly (a TOML date would not be)
+            return
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, cache)  # atomic: a concurrent run reads the old file or the new one
+    except (OSError, TypeError, ValueError):  # a cache we cannot write: the next run parses again
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def get(slug: str) -> RuleInfo | None:

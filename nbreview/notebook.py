@@ -63,6 +63,7 @@ class Notebook:
     notes: list[NotebookError] = field(default_factory=list)  # what was repaired while reading
     _offsets: list[tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
     _positions: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    _starts: list[int] = field(default_factory=list, repr=False)
 
     @property
     def code_cells(self) -> list[Cell]:
@@ -72,10 +73,13 @@ class Notebook:
         """Physical line of the stored file that holds source line `line` (1-based) of `cell`."""
         if self._offsets is None:  # computed on first use: only notebooks with findings pay
             self._offsets = cell_offsets(self.raw_text)
+            lines = _Lines(self.raw_text)  # the file line of each cell's start, in one pass
+            self._starts = [lines.at(offset) for offset, _ in self._offsets]
         if not 0 <= cell < len(self._offsets):
             return None
         if cell not in self._positions:  # and only for the cells with findings
-            self._positions[cell] = cell_source_lines(self.raw_text, *self._offsets[cell])
+            offset, keys = self._offsets[cell]
+            self._positions[cell] = cell_source_lines(self.raw_text, offset, keys, self._starts[cell])
         lines = self._positions[cell]
         if 1 <= line <= len(lines):
             return lines[line - 1]
@@ -351,10 +355,10 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 class _Lines:
     """Line of a text offset, for offsets asked in increasing order (CR, LF and CRLF end a line)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pos: int = 0, line: int = 1) -> None:
         self.text = text
-        self.pos = 0
-        self.line = 1
+        self.pos = pos  # `line` is the line of the offset `pos`
+        self.line = line
 
     def at(self, pos: int) -> int:
         t = self.text
@@ -496,11 +500,13 @@ def cell_offsets(text: str) -> list[tuple[int, tuple[str, ...]]]:
     return out
 
 
-def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",)) -> list[int]:
-    """The file line of each source line of the cell object at `offset`."""
+def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",),
+                      line: int | None = None) -> list[int]:
+    """The file line of each source line of the cell object at `offset` (`line`: the file line of
+    `offset`, when known)."""
     w = _Walker(text)
     w.i = offset
-    lines = _Lines(text)
+    lines = _Lines(text) if line is None else _Lines(text, offset, line)
     try:
         lines.at(offset)
         return _cell_lines(w, lines, keys)

@@ -69,9 +69,10 @@ None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
 from __future__ import annotations
 
 import ast
+import heapq
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from ..program import Program
 from . import (apis, data_identity, data_sizes, identity, label_maps, labels, liveness, loops, lr, models, orientation,
@@ -100,6 +101,8 @@ from .values import CallRecord, Class, Cond, Const, Func, Gap, Loop, Obj, ObjKin
 if TYPE_CHECKING:
     from .datagens import Feeds, GeneratorCall
     from .syntax import Syntax
+
+T = TypeVar("T")
 
 __all__ = ["Facts", "analyse", "Answer", "Evidence", "CallRecord", "Obj", "ObjKind", "Site", "Value", "Loop",
            "Cond", "Gap", "Mode", "StateAt", "ValueKind", "Role", "apis", "Reach"]
@@ -152,23 +155,53 @@ class Facts:
     def created(self, *apis_: str, include_uncalled: bool = False) -> list[Obj]:
         """Objects created by calling one of these APIs (normalised qualified names). Objects made
         inside a notebook function that nothing calls are left out unless asked for."""
-        wanted = set(apis_)
-        return [o for o in self.interp.objects if o.kind is ObjKind.CALL and o.api in wanted
-                and (include_uncalled or not o.site.uncalled)]
+        return _select(self._objects_by_api, apis_, include_uncalled)
 
     def created_matching(self, pred: Callable[[str], bool], include_uncalled: bool = False) -> list[Obj]:
-        return [o for o in self.interp.objects if o.kind is ObjKind.CALL and o.api and pred(o.api)
-                and (include_uncalled or not o.site.uncalled)]
+        return _select(self._objects_by_api, [api for api in self._objects_by_api if pred(api)], include_uncalled)
 
     def method_calls(self, *names: str, include_uncalled: bool = False) -> list[CallRecord]:
         """Calls of `x.name(...)` for any of the names, on any receiver."""
-        wanted = set(names)
-        return [c for c in self.interp.calls if c.method in wanted and (include_uncalled or not c.site.uncalled)]
+        return _select(self._calls_by_method, names, include_uncalled)
 
     def calls_to(self, *qnames: str, include_uncalled: bool = False) -> list[CallRecord]:
         """Calls of library functions/classes by normalised qualified name."""
-        wanted = set(qnames)
-        return [c for c in self.interp.calls if c.name in wanted and (include_uncalled or not c.site.uncalled)]
+        return _select(self._calls_by_name, qnames, include_uncalled)
+
+    # The queries above are asked hundreds of times per notebook: each reads an index built once,
+    # after the interpreter has run (its lists of calls and objects no longer change).
+    @cached_property
+    def _objects_by_api(self) -> dict[str, list[tuple[int, Obj]]]:
+        return _index((i, o.api, o) for i, o in enumerate(self.interp.objects) if o.kind is ObjKind.CALL and o.api)
+
+    @cached_property
+    def _calls_by_method(self) -> dict[str, list[tuple[int, CallRecord]]]:
+        return _index((i, c.method, c) for i, c in enumerate(self.interp.calls) if c.method is not None)
+
+    @cached_property
+    def _calls_by_name(self) -> dict[str, list[tuple[int, CallRecord]]]:
+        return _index((i, c.name, c) for i, c in enumerate(self.interp.calls) if c.name is not None)
+
+    @cached_property
+    def calls_by_context(self) -> dict[tuple[Func, ...], tuple[list[tuple[int, int, int]], list[int]]]:
+        """For each context (`site.funcs`): the site keys of its calls, sorted, and the smallest
+        `seq` of the calls from each key on (what `tasks.seq_after` looks up)."""
+        by_ctx: dict[tuple[Func, ...], list[tuple[tuple[int, int, int], int]]] = {}
+        for c in self.interp.calls:
+            by_ctx.setdefault(c.site.funcs, []).append((c.site.key, c.seq))
+        out = {}
+        for funcs, entries in by_ctx.items():
+            entries.sort()
+            mins, low = [0] * len(entries), None
+            for i in range(len(entries) - 1, -1, -1):
+                low = entries[i][1] if low is None else min(low, entries[i][1])
+                mins[i] = low
+            out[funcs] = ([k for k, _ in entries], mins)
+        return out
+
+    @cached_property
+    def last_seq(self) -> int:
+        return max((c.seq for c in self.interp.calls), default=0)
 
     def calls_in(self, func: Func) -> Iterator[CallRecord]:
         """Calls made while the body of a notebook function ran (its helpers included)."""
@@ -922,6 +955,21 @@ class Facts:
         from .packages import old_keras
 
         return old_keras(self.program, self.installs)
+
+
+def _index(entries: Iterable[tuple[int, str, T]]) -> dict[str, list[tuple[int, T]]]:
+    """key -> [(position, item)] in the order of the positions."""
+    out: dict[str, list[tuple[int, T]]] = {}
+    for i, key, item in entries:
+        out.setdefault(key, []).append((i, item))
+    return out
+
+
+def _select(index: dict[str, list[tuple[int, T]]], keys: Iterable[str], include_uncalled: bool) -> list[T]:
+    """The items of these keys, in their original order (sites that do not run left out unless asked)."""
+    groups = [index[k] for k in dict.fromkeys(keys) if k in index]
+    entries = groups[0] if len(groups) == 1 else heapq.merge(*groups, key=lambda e: e[0])
+    return [item for _, item in entries if include_uncalled or not item.site.uncalled]  # type: ignore[attr-defined]
 
 
 def analyse(program: Program) -> Facts:

@@ -6,6 +6,7 @@ Qualified names are normalised so that `tf.keras.X`, `tensorflow.keras.X`,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _KERAS_PREFIXES = (
     "tensorflow.python.keras.",
@@ -64,6 +65,7 @@ _KERAS_FLAT = frozenset({"layers", "callbacks", "metrics", "losses", "optimizers
                          "initializers", "regularizers"})
 
 
+@lru_cache(maxsize=4096)  # the same few hundred names are asked for again and again
 def normalize(qname: str) -> str:
     if qname in ("tensorflow.keras", "tf_keras", "keras._tf_keras.keras"):
         return "keras"

@@ -9,6 +9,7 @@ on, never stepped), None when the analysis cannot tell.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
@@ -102,7 +103,8 @@ def ensembles(facts: "Facts") -> list[Site]:
     """Places where predictions of two or more different models (or of one model with different
     weights: the best and the last checkpoint) are combined, and loops over a list of models."""
     out: list[Site] = []
-    model_loops = {id(lp.node): lp for rec in facts.calls for lp in rec.site.loops if _models_list(lp.over)}
+    loops = {id(lp): lp for rec in facts.calls for lp in rec.site.loops}  # each loop run once, not per call
+    model_loops = {id(lp.node): lp for lp in loops.values() if _models_list(lp.over)}
     for v in _combinations(facts):
         states = {state for state in _prediction_states(facts, v, 0, set())}
         if len(states) >= 2 or any(_made_per_model(a, model_loops) for a in v.args.values()):
@@ -256,5 +258,6 @@ def gradient_updates(facts: "Facts") -> list[tuple[CallRecord, Obj]]:
 def seq_after(facts: "Facts", site: Site) -> int:
     """The evaluation order of a statement that is not a call (`base.trainable = True`): the first
     call evaluated after it in the same context (the same notebook function, or the cell)."""
-    later = [c.seq for c in facts.calls if c.site.funcs == site.funcs and c.site.key >= site.key]
-    return min(later) - 1 if later else max((c.seq for c in facts.calls), default=0)
+    keys, firsts = facts.calls_by_context.get(site.funcs, ([], []))
+    i = bisect_left(keys, site.key)
+    return firsts[i] - 1 if i < len(keys) else facts.last_seq
