@@ -258,6 +258,12 @@ REACH_NOTES = {
 _TRUTH = {"ru": ("ложно", "истинно"), "en": ("false", "true")}
 
 
+def code_quotable(text: str) -> str:
+    """Student text shown inside a message's `code span`: a backtick in it would end the span early
+    (and turn the rest into markup) in every markdown renderer, so it becomes the look-alike U+02CB."""
+    return text.replace("`", "\u02cb")
+
+
 def reach_note(lang: str, reach: Any, cell_source: str) -> str:
     """The opening sentence for a finding about code that does not run (`reach`: a Reach)."""
     import ast
@@ -271,7 +277,7 @@ def reach_note(lang: str, reach: Any, cell_source: str) -> str:
             cond = ast.get_source_segment(cell_source, reach.cond) or ast.unparse(reach.cond)
         except Exception:  # noqa: BLE001 - a quote is a nicety
             cond = None
-        cond = " ".join(cond.split()).replace("`", "\u02cb") if cond else None  # stays one code span
+        cond = code_quotable(" ".join(cond.split())) if cond else None
     table = REACH_NOTES.get(reach.kind, {})
     template = table.get(lang) or table.get("en", "")
     truth = _TRUTH.get(lang, _TRUTH["en"])[1 if reach.negated else 0]

@@ -284,13 +284,12 @@ def _short(exc: BaseException) -> str:
 
 
 def _quotable(value: Any) -> Any:
-    """A value quoted from the student's code inside a message's `code span`: a backtick in it
-    would end the span early (and turn the rest into markup) in every markdown renderer, so it
-    is shown as the look-alike U+02CB. A list or tuple of strings is a list of code quotes: each
-    item becomes its own code span (`a`, `b`), so a rule never writes the backticks itself."""
+    """A value quoted from the student's code inside a message's `code span` (see
+    `catalog.code_quotable`). A list or tuple of strings is a list of code quotes: each item
+    becomes its own code span (`a`, `b`), so a rule never writes the backticks itself."""
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return ", ".join(f"`{_quotable(v)}`" for v in value) or None
-    return value.replace("`", "\u02cb") if isinstance(value, str) and "`" in value else value
+    return cat.code_quotable(value) if isinstance(value, str) else value
 
 
 def review_path(path: str | Path, options: Options | None = None, data: bytes | None = None,
