@@ -12,6 +12,8 @@ planted pitfalls or clean) and measures, each command as a fresh process:
   and the peak memory of the largest process of each run: it must not grow with the count;
 * the per-notebook cost with ``--jobs 1`` against the parse floor (``json.loads`` of the file
   and ``ast.parse`` of every code cell, in one warm process);
+* the same for the course's own notebooks (fixtures/ and, beside a checkout, the development
+  set: 16 KB on average, as real submissions are) repeated up to N, with their own parse floor;
 * ``nbqa pylint`` on the same 50 notebooks (``pip install -e .[bench]``), and ruff when installed.
 
 Run ``python benchmarks/bench.py --help``. This is a benchmark, not a test: it always exits 0
@@ -877,6 +879,27 @@ def _link_tree(files: list[Path], dest: Path) -> None:
             shutil.copyfile(f, dest / f.name)
 
 
+def _course_corpus(n: int, dest: Path) -> tuple[int, int] | None:
+    """Hard links to the repository's own notebooks (fixtures/, and ../shared/devset when present),
+    repeated under distinct names up to `n`: (distinct notebooks, n), or None without any."""
+    root = Path(__file__).resolve().parent.parent
+    found = sorted(p for p in (root / "fixtures").rglob("*.ipynb"))
+    devset = root.parent / "shared" / "devset"
+    if devset.is_dir():
+        found += sorted(devset.glob("*.ipynb"))
+    if not found:
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        src = found[k % len(found)]
+        target = dest / f"c{k:05d}_{src.name}"
+        try:
+            os.link(src, target)
+        except OSError:
+            shutil.copyfile(src, target)
+    return len(found), n
+
+
 def _count(out: Path) -> tuple[int | None, dict[str, set[str]]]:
     try:
         doc = json.loads(out.read_text(encoding="utf-8"))
@@ -969,6 +992,24 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     if "cpu_per_nb_ms" in serial:  # in CPU time: what a busy machine changes least
         res["floor"]["ratio_serial_cpu"] = serial["cpu_per_nb_ms"] / res["floor"]["cpu_per_nb_ms"]
 
+    # 3b. the course's own notebooks (the labelled fixtures, and the development set when it is
+    # beside the checkout), repeated up to N: smaller than the generated ones, as real submissions are
+    course = _course_corpus(args.n, tmp / "course")
+    if course:
+        r = repeat(nbr + ["check", str(tmp / "course"), "--format", "json"], args.batch_runs,
+                   out=tmp / "course.json")
+        r["notebooks_reported"], _ = _count(tmp / "course.json")
+        (tmp / "course.json").unlink(missing_ok=True)
+        r["distinct"], r["n"] = course
+        cs = measured(nbr + ["check", str(tmp / "course"), "--format", "json", "--jobs", "1"], out=tmp / "cs.json")
+        (tmp / "cs.json").unlink(missing_ok=True)
+        r["serial_per_nb_ms"] = (cs["wall_s"] - cold["json"]["median_s"]) * 1000 / args.n
+        proc = subprocess.run([sys.executable, "-c", FLOOR] + sorted(str(f) for f in (tmp / "course").iterdir()),
+                              capture_output=True, check=False)
+        r["floor_per_nb_ms"] = json.loads(proc.stdout)["per_nb_s"] * 1000
+        r["total_mb"] = round(sum(f.stat().st_size for f in (tmp / "course").iterdir()) / 1e6, 1)
+        res["course"] = r
+
     # 4. other tools on the small batch
     others: dict = {}
     if not args.no_others:
@@ -1035,6 +1076,14 @@ def _print(res: dict, args: argparse.Namespace) -> None:
     rows.append(("parse floor (json.loads + ast.parse of every code cell)", f"{f['per_nb_ms']:.2f} ms/nb",
                  f"nbreview --jobs 1 is {f['ratio_serial']:.1f}x the floor; with every CPU "
                  f"{f['ratio_parallel']:.1f}x{cpu_ratio}"))
+    c = res.get("course")
+    if c:
+        rows.append((f"`check DIR --format json`, {c['n']:,} course notebooks",
+                     f"{fmt_s(c['median_s'])} (median of {c['runs']})" if c["runs"] > 1 else fmt_s(c["median_s"]),
+                     f"the {c['distinct']} notebooks of fixtures/ and the development set, repeated ({c['total_mb']:.0f} MB); "
+                     f"--jobs 1 {c['serial_per_nb_ms']:.1f} ms/nb = {c['serial_per_nb_ms'] / c['floor_per_nb_ms']:.1f}x "
+                     f"their parse floor ({c['floor_per_nb_ms']:.2f} ms/nb); CPU {fmt_s(c.get('cpu_s'))}"
+                     + ("" if c["notebooks_reported"] == c["n"] else f" ({c['notebooks_reported']} reported!)")))
     o = res["others"]
     if args.no_others:
         rows.append(("nbqa pylint / ruff", "skipped (--no-others)", ""))

@@ -7,7 +7,9 @@ format 3 is upgraded in memory by nbformat. A file with some bytes that are not 
 read with those bytes replaced (and a note), since its code is usually intact.
 
 The stored file is also scanned, on demand, for positions: machine formats (SARIF, GitHub
-annotations) point at the line of the .ipynb that holds a flagged source line.
+annotations) point at the line of the .ipynb that holds a flagged source line. Files laid out
+one key per line (as Jupyter writes them) are read off their layout, each answer checked
+against the loaded source; any other file, or a mismatch, takes the exact scan.
 """
 from __future__ import annotations
 
@@ -64,6 +66,14 @@ class Notebook:
     _offsets: list[tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
     _positions: dict[int, list[int]] = field(default_factory=dict, repr=False)
     _starts: list[int] = field(default_factory=list, repr=False)
+    _cr: bool = field(default=False, repr=False)
+    _fast: bool = field(default=False, repr=False)  # _offsets read off the layout: each use is checked
+
+    def _locate(self, offsets: list[tuple[int, tuple[str, ...]]], fast: bool) -> None:
+        self._offsets, self._fast = offsets, fast
+        lines = _Lines(self.raw_text)  # the file line of each cell's start, in one pass
+        self._starts = [lines.at(offset) for offset, _ in offsets]
+        self._cr = lines.cr
 
     @property
     def code_cells(self) -> list[Cell]:
@@ -72,14 +82,19 @@ class Notebook:
     def file_line(self, cell: int, line: int) -> int | None:
         """Physical line of the stored file that holds source line `line` (1-based) of `cell`."""
         if self._offsets is None:  # computed on first use: only notebooks with findings pay
-            self._offsets = cell_offsets(self.raw_text)
-            lines = _Lines(self.raw_text)  # the file line of each cell's start, in one pass
-            self._starts = [lines.at(offset) for offset, _ in self._offsets]
-        if not 0 <= cell < len(self._offsets):
+            fast = self.nbformat == 4 and laid_out_cells(self.raw_text, len(self.cells))
+            self._locate(fast or cell_offsets(self.raw_text), bool(fast))
+        if not 0 <= cell < len(self._offsets):  # type: ignore[arg-type]
             return None
         if cell not in self._positions:  # and only for the cells with findings
-            offset, keys = self._offsets[cell]
-            self._positions[cell] = cell_source_lines(self.raw_text, offset, keys, self._starts[cell])
+            offset, keys = self._offsets[cell]  # type: ignore[index]
+            expect = self.cells[cell].source if self._fast else None
+            found = cell_source_lines(self.raw_text, offset, keys, self._starts[cell], self._cr, expect)
+            if found is None:  # the layout misled the fast offsets: find them the exact way
+                self._positions.clear()
+                self._locate(cell_offsets(self.raw_text), False)
+                return self.file_line(cell, line)
+            self._positions[cell] = found
         lines = self._positions[cell]
         if 1 <= line <= len(lines):
             return lines[line - 1]
@@ -355,15 +370,18 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 class _Lines:
     """Line of a text offset, for offsets asked in increasing order (CR, LF and CRLF end a line)."""
 
-    def __init__(self, text: str, pos: int = 0, line: int = 1) -> None:
+    def __init__(self, text: str, pos: int = 0, line: int = 1, cr: bool | None = None) -> None:
         self.text = text
         self.pos = pos  # `line` is the line of the offset `pos`
         self.line = line
+        self.cr = "\r" in text if cr is None else cr  # most files have none: one count instead of three
 
     def at(self, pos: int) -> int:
         t = self.text
         if pos > self.pos:
-            self.line += t.count("\n", self.pos, pos) + t.count("\r", self.pos, pos) - t.count("\r\n", self.pos, pos)
+            self.line += t.count("\n", self.pos, pos)
+            if self.cr:
+                self.line += t.count("\r", self.pos, pos) - t.count("\r\n", self.pos, pos)
             self.pos = pos
         return self.line
 
@@ -436,39 +454,51 @@ class _Walker:
                 raise ValueError("expected , or ]")
 
 
-def _cell_lines(w: _Walker, lines: _Lines, keys: tuple[str, ...]) -> list[int]:
-    """Positions of one cell object's source lines (one of `keys` holds the source)."""
+def _cell_lines(w: _Walker, lines: _Lines, keys: tuple[str, ...], seen: list[str] | None = None) -> list[int]:
+    """Positions of one cell object's source lines (one of `keys` holds the source; `seen`
+    receives the source's text as stored)."""
     out: list[int] = []
     if w.ws() != "{":
         w.skip()
         return out
     for k in w.members():
-        if k not in keys:
-            continue
-        c = w.ws()
-        if c == '"':
-            line = lines.at(w.i)
-            value = w.string()
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
-            out = [line] * (value.count("\n") + 1)
-        elif c == "[":
-            at_line_start = True
-            for _ in w.items():
-                if w.ws() != '"':
-                    continue
-                pline = lines.at(w.i)
-                part = w.string()
-                if not part:
-                    continue
-                part = part.replace("\r\n", "\n").replace("\r", "\n")
-                if at_line_start:
-                    out.append(pline)
-                # a newline inside a part opens the next source line on the same file line;
-                # a trailing one leaves it to the next part
-                out.extend([pline] * part[:-1].count("\n"))
-                at_line_start = part.endswith("\n")
-            if not out:
-                out.append(lines.at(w.i))
+        if k in keys:
+            if seen is not None:
+                seen.clear()  # (a key given twice: the last one is the cell's, as json.loads reads it)
+            out = _value_lines(w, lines, seen, out)
+    return out
+
+
+def _value_lines(w: _Walker, lines: _Lines, seen: list[str] | None, out: list[int]) -> list[int]:
+    """Positions of the source lines of the source value at the cursor (a string or a list of them)."""
+    c = w.ws()
+    if c == '"':
+        line = lines.at(w.i)
+        value = w.string()
+        if seen is not None:
+            seen.append(value)
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return [line] * (value.count("\n") + 1)
+    if c == "[":
+        at_line_start = True
+        for _ in w.items():
+            if w.ws() != '"':
+                continue
+            pline = lines.at(w.i)
+            part = w.string()
+            if seen is not None:
+                seen.append(part)
+            if not part:
+                continue
+            part = part.replace("\r\n", "\n").replace("\r", "\n")
+            if at_line_start:
+                out.append(pline)
+            # a newline inside a part opens the next source line on the same file line;
+            # a trailing one leaves it to the next part
+            out.extend([pline] * part[:-1].count("\n"))
+            at_line_start = part.endswith("\n")
+        if not out:
+            out.append(lines.at(w.i))
     return out
 
 
@@ -501,17 +531,84 @@ def cell_offsets(text: str) -> list[tuple[int, tuple[str, ...]]]:
 
 
 def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",),
-                      line: int | None = None) -> list[int]:
+                      line: int | None = None, cr: bool | None = None, expect: str | None = None) -> list[int] | None:
     """The file line of each source line of the cell object at `offset` (`line`: the file line of
-    `offset`, when known)."""
+    `offset`, when known; `cr`: whether the text holds a carriage return, when known). With
+    `expect` (the cell's source as loaded): None when the object there holds another source."""
     w = _Walker(text)
     w.i = offset
-    lines = _Lines(text) if line is None else _Lines(text, offset, line)
+    lines = _Lines(text, cr=cr) if line is None else _Lines(text, offset, line, cr)
+    seen: list[str] | None = [] if expect is not None else None
     try:
         lines.at(offset)
-        return _cell_lines(w, lines, keys)
+        value = _laid_out_source(text, offset) if expect is not None else None
+        if value is not None:  # straight to the source: the outputs before it are not read
+            w.i = value
+            out = _value_lines(w, lines, seen, [])
+        else:
+            out = _cell_lines(w, lines, keys, seen)
     except (ValueError, IndexError, RecursionError):
-        return []
+        return None if expect is not None else []
+    if seen is not None and _join(seen) != expect:
+        return None
+    return out
+
+
+def laid_out_cells(text: str, count: int) -> list[tuple[int, tuple[str, ...]]] | None:
+    """Where each cell object starts, read off the usual layout (nbformat, Jupyter, VS Code and
+    Colab write one key or bracket per line, each level indented further): the items of
+    `"cells": [` are the lines holding just `{` one level deeper. A JSON string never holds a
+    raw newline, so the start of every line is outside strings. None when the text is not laid
+    out so, or the count differs; the caller checks each cell it then reads (its source must be
+    the loaded one) and falls back to `cell_offsets`, the exact scan, on any mismatch."""
+    top = _TOP_KEY.match(text)  # `{`, then the first key on a line of its own: the top level's indentation
+    if top is None:
+        return None
+    m = _CELLS_KEY.search(text)
+    while m is not None and m.group(1) != top.group(1):  # a "cells" key nested in the metadata
+        m = _CELLS_KEY.search(text, m.end())
+    if m is None:
+        return None
+    nl = text.find("\n", m.end())
+    if nl < 0:
+        return None
+    item = _INDENT.match(text, nl + 1)
+    indent = item.group(1) if item else ""
+    if len(indent) <= len(m.group(1)):
+        return None
+    # (the array's end is not looked for, one pass less over the text: the count must match)
+    needle = "\n" + indent + "{"
+    out: list[tuple[int, tuple[str, ...]]] = []
+    at = text.find(needle, nl)
+    while at >= 0:  # (str.find: several times faster than a regex over a long text)
+        brace = at + len(needle) - 1
+        if _LINE_END.match(text, brace + 1):
+            out.append((brace, ("source",)))
+        at = text.find(needle, brace)
+    return out if len(out) == count else None
+
+
+def _laid_out_source(text: str, offset: int) -> int | None:
+    """Where the `"source"` value of the cell object at `offset` starts, read off the layout: the
+    line of that key, indented as the line after the `{` (see `laid_out_cells`); None if absent."""
+    nl = text.find("\n", offset)
+    key = _MEMBER.match(text, nl + 1) if nl >= 0 else None
+    if key is None:
+        return None
+    indent = key.group(1)
+    own = text[text.rfind("\n", 0, offset) + 1:offset]  # the indentation of the `{`
+    end = text.find("\n" + own + "}", nl)  # the object's own closing line, if laid out so
+    at = text.find("\n" + indent + '"source":', nl, end if end >= 0 else len(text))
+    if at < 0:
+        return None
+    return _WS.match(text, at + len(indent) + 10).end()  # type: ignore[union-attr]
+
+
+_MEMBER = re.compile(r'([ \t]+)"')
+_TOP_KEY = re.compile(r'\{[ \t]*\r?\n([ \t]+)"')
+_CELLS_KEY = re.compile(r'^([ \t]*)"cells"[ \t]*:[ \t]*\[[ \t]*\r?$', re.M)
+_INDENT = re.compile(r"([ \t]*)\{[ \t]*\r?\n")
+_LINE_END = re.compile(r"[ \t]*\r?\n")
 
 
 def source_positions(text: str, major: int = 4) -> list[list[int]]:

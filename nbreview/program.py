@@ -36,11 +36,12 @@ class Program:
     cells: list[CodeCell] = field(default_factory=list)
     errors: list[NotebookError] = field(default_factory=list)
 
+    _by_index: dict[int, CodeCell] = field(default_factory=dict, repr=False)
+
     def code_cell(self, index: int) -> CodeCell | None:
-        for c in self.cells:
-            if c.index == index:
-                return c
-        return None
+        if len(self._by_index) != len(self.cells):
+            self._by_index = {c.index: c for c in self.cells}
+        return self._by_index.get(index)
 
     @property
     def shell_commands(self) -> list[tuple[int, ShellCommand]]:

@@ -28,7 +28,8 @@ MUTANTS = [
     ("facts/finetune.py", "backbone_trainable(events, net, tp.at) is not True for net in {m, held}",
      "backbone_trainable(events, net, tp.at) is not True for net in {held}"),
     # a Keras GradientTape loop trains the model whose trainable_variables get the gradients
-    ("facts/tasks.py", "    fits = facts.models_trained() + gradient_updates(facts)", "    fits = facts.models_trained()"),
+    ("facts/tasks.py", "for rec, model in facts.models_trained() + gradient_updates(facts)]",
+     "for rec, model in facts.models_trained()]"),
     ("facts/augparams.py", '            if o.kind in ("resize", "center_crop", "random_crop"):', '            if o.kind == "resize":'),
     ("facts/apis.py", "        if isinstance(seed, Const):\n            return False",
      "        if isinstance(seed, Const):\n            return True"),
@@ -170,6 +171,18 @@ MUTANTS = [
 
 
 # The review's own judgements (checklist, praise, questions, the student's words), pinned by the review tests.
+# the speed work's shortcuts must keep every answer (checked against the plain computations)
+SPEED_SUITE = ["tests/test_speed_caches.py"]
+SPEED_MUTANTS = [
+    ("notebook.py", "    if seen is not None and _join(seen) != expect:\n        return None",
+     "    if False:\n        return None"),
+    ("notebook.py", "while m is not None and m.group(1) != top.group(1):", "while False:"),
+    ("facts/syntax.py", "if cc.tree is None or name not in self._text(cc):",
+     "if cc.tree is None or name not in cc.masked.source:"),
+    ("facts/syntax.py", "binds += 2 * k if isinstance(node, (ast.Global, ast.Nonlocal)) else k", "binds += k"),
+    ("facts/interpreter.py", "            if type(node.ctx) is Store:\n", "            if True:\n"),
+]
+
 REVIEW_SUITE = ["tests/test_review_trust.py", "tests/test_review_mentor.py"]
 REVIEW_MUTANTS = [
     ("facts/tasks.py", "    return sum(1 for rec in facts.calls if rec.seq < seq and rec.method in WEIGHT_CHANGES",
@@ -219,6 +232,17 @@ def test_mutant_is_killed(tmp_path, file, old, new):
     assert text.count(old) == 1, f"the mutated text must occur once in {file}"
     target.write_text(text.replace(old, new), encoding="utf-8")
     r = _run(tmp_path)
+    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+
+
+@pytest.mark.parametrize("file,old,new", SPEED_MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(SPEED_MUTANTS)])
+def test_speed_mutant_is_killed(tmp_path, file, old, new):
+    _copy_package(tmp_path)
+    target = tmp_path / "nbreview" / file
+    text = target.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    r = _run(tmp_path, SPEED_SUITE)
     assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
 
 

@@ -99,3 +99,155 @@ def test_the_collector_is_on_again_after_a_review(tmp_path):
     job = Job(Options(), None)
     review_one(NOTEBOOKS[0], job)
     assert gc.isenabled()
+
+
+def _layouts():
+    """The same notebooks written the ways tools write JSON, and a few that mislead a reader
+    going by the layout alone (what `laid_out_cells` and `_laid_out_source` must survive)."""
+    src = ["import tensorflow as tf\n", "x = 1\n", "\n", "y = x  # } ]\n", "print(y)"]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Заголовок\n", "text with \"source\": [ and {\n"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {"tags": [{"a": 1}, {"b": [1, 2]}]},
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["a\n", "  {\n", " \"source\": [\"x\"]\n"]},
+                     {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                      "data": {"application/json": {"source": ["import tensorflow as tf\n"], "cells": [{}]}}}],
+         "source": src},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "a = 1\r\nb = 2"},
+        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [], "source": []},
+        {"cell_type": "raw", "metadata": {}, "source": src[:2]},
+    ]
+    nb = {"cells": cells, "metadata": {"extra": [{"x": 1}, {"cells": [{"source": "no"}]}]},
+          "nbformat": 4, "nbformat_minor": 5}
+    for indent in (1, 2, 4, "\t", None):
+        for sort in (True, False):
+            text = json.dumps(nb, indent=indent, sort_keys=sort, ensure_ascii=False)
+            yield text
+            yield text.replace("\n", "\r\n")
+    # metadata first, laid out so that its arrays look like the cells array
+    decoy = {"metadata": {"cells": [{"source": src}] * 5}, "cells": cells, "nbformat": 4, "nbformat_minor": 5}
+    yield json.dumps(decoy, indent=1)
+    yield json.dumps({"metadata": {"x": {"y": {"cells": [{"source": src}] * 5}}}, **{k: v for k, v in decoy.items()
+                                                                                  if k != "metadata"}}, indent=1)
+    # one cell's source replaced by a lookalike object placed where the layout reader looks first
+    lines = json.dumps(nb, indent=1).split("\n")
+    at = next(i for i, line in enumerate(lines) if line == '   "outputs": [],')
+    lines.insert(at, '   "source": ["decoy\\n"],')
+    yield "\n".join(lines)
+
+
+def test_file_lines_read_off_the_layout_equal_the_exact_scan(tmp_path):
+    from nbreview.notebook import laid_out_cells
+
+    fast = 0
+    for k, text in enumerate(_layouts()):
+        p = tmp_path / f"layout{k}.ipynb"
+        p.write_bytes(text.encode("utf-8"))
+        nb = load(p)
+        positions = source_positions(nb.raw_text)
+        fast += laid_out_cells(nb.raw_text, len(nb.cells)) is not None
+        for cell in range(len(nb.cells)):
+            for order in (1, -1):  # each cell the first asked for (a mismatch elsewhere must not hide it)
+                nb = load(p)
+                lines = positions[cell]
+                for line in range(1, len(lines) + 1)[::order]:
+                    assert nb.file_line(cell, line) == lines[line - 1], (k, cell, line)
+    assert fast >= 16  # the usual layouts do take the fast way
+
+
+def _whole_index(program) -> dict[str, tuple[int, list]]:
+    """The notebook-wide name index the per-name queries replaced: one walk over every cell."""
+    import ast
+
+    binds: dict[str, int] = {}
+    reads: dict[str, list] = {}
+    for cc in program.cells:
+        if cc.tree is None:
+            continue
+        for node in ast.walk(cc.tree):
+            names, k = (), 1
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    reads.setdefault(node.id, []).append((cc.index, node))
+                    continue
+                names = (node.id,)
+            elif isinstance(node, ast.arg):
+                names = (node.arg,)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = (node.name,)
+            elif isinstance(node, ast.alias):
+                names = ((node.asname or node.name).split(".")[0],)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                names, k = tuple(node.names), 2
+            for name in names:
+                binds[name] = binds.get(name, 0) + k
+    return {n: (binds.get(n, 0), reads.get(n, [])) for n in set(binds) | set(reads)}
+
+
+def test_name_queries_answer_as_the_whole_notebook_index(tmp_path):
+    from nbreview.facts.syntax import Syntax
+    from nbreview.notebook import loads
+
+    odd = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 1, "id": "a",
+         "source": "ｍodel = 1  # a fullwidth letter: the parser reads `model`\nmodel_2 = ｍodel\n"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 2, "id": "b",
+         "source": "def f():\n    global g, g\n    g = 1\nimport a.b as c, d.e\nfor i in range(3): pass\n"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 3, "id": "c",
+         "source": "y = ｍodel + 1  # only the folded spelling in this cell\n"}]}
+    programs = [build(load(p)) for p in NOTEBOOKS[::3]] + [build(loads(json.dumps(odd)))]
+    for program in programs:
+        syntax, index = Syntax(program), _whole_index(program)
+        for name in list(index) + ["model_3", "never_used"]:
+            binds, reads = index.get(name, (0, []))
+            assert syntax.references(name) == (binds, reads), name
+            assert syntax.uses(name) == (name in index)
+        assert syntax.names_in_use() == frozenset(index)
+        for base in ["model", "tta_datagen", "val_datagen", "g", "c", "d", "i"]:
+            used = frozenset(index)
+            want = base if base not in used else next(f"{base}_{n}" for n in range(2, 99) if f"{base}_{n}" not in used)
+            assert syntax.fresh_name(base) == want
+
+
+def test_loop_assigned_names_are_every_store_in_the_body():
+    import ast
+
+    from nbreview.facts.interpreter import _assigned_names
+
+    loops = 0
+    for path in NOTEBOOKS[::2]:
+        for cc in build(load(path)).cells:
+            for node in ast.walk(cc.tree) if cc.tree is not None else ():
+                if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                    loops += 1
+                    want = {n.id for s in node.body for n in ast.walk(s)
+                            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                    assert _assigned_names(node.body) == want
+    tricky = ast.parse("for x in y:\n    a, (b, *c) = z\n    [d for d in e]\n    if (f := 1): g[0] = h.i = 2\n"
+                       "    with o as (p, q): pass\n    try: pass\n    except E as r: del s\n")
+    assert _assigned_names(tricky.body[0].body) == {"a", "b", "c", "d", "f", "p", "q"}  # (`del` does not store)
+    assert loops > 50
+
+
+def test_object_histories_are_never_shared():
+    from nbreview.facts.values import NO_HISTORY
+
+    src = "import keras\na = keras.Sequential()\nb = keras.Sequential()\na.trainable = False\na['k'] = 1\n"
+    program = build(__import__("nbreview.notebook", fromlist=["loads"]).loads(json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 1, "id": "a", "source": src}]})))
+    facts = analyse(program)
+    a, b = facts.created("keras.Sequential")
+    assert a.attr("trainable").value is False and a.item("k").value == 1
+    assert b.attrs is NO_HISTORY and b.setitems is NO_HISTORY and not b.attrs and b.attr("trainable") is None
+    assert NO_HISTORY == {}  # still empty: nobody wrote into the shared one
+
+
+def test_sites_compare_and_hash_by_their_fields():
+    import ast
+
+    from nbreview.facts.values import Site
+
+    node = ast.parse("x").body[0]
+    a, b = Site(1, node), Site(1, node)
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a.at(node) == a and a.at(ast.parse("y").body[0]) != a

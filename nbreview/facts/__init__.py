@@ -69,10 +69,9 @@ None) or says UNKNOWN; a rule that needs a sure answer stays silent otherwise.
 from __future__ import annotations
 
 import ast
-import heapq
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from ..program import Program
 from . import (apis, data_identity, data_sizes, identity, label_maps, labels, liveness, loops, lr, models, orientation,
@@ -840,6 +839,11 @@ class Facts:
         """Is a model holding `backbone` trained after `site`? None when no known model is trained."""
         return tasks.trained_after(self, site, backbone)
 
+    @cached_property
+    def training_backbones(self) -> list[tuple[int, list[Obj]]]:
+        """(seq, backbones of the model trained) for every training call (what `trained_after` reads)."""
+        return tasks.training_backbones(self)
+
     # --- Keras catalog: model structure, labels, LR, augmentation, preprocessing, data (issue 10) ---
     def spine(self, model: Value | None) -> list[structure.Layer] | None:
         """A Keras model's layers from input to output (ranks, activations; see structure.py)."""
@@ -968,8 +972,17 @@ def _index(entries: Iterable[tuple[int, str, T]]) -> dict[str, list[tuple[int, T
 def _select(index: dict[str, list[tuple[int, T]]], keys: Iterable[str], include_uncalled: bool) -> list[T]:
     """The items of these keys, in their original order (sites that do not run left out unless asked)."""
     groups = [index[k] for k in dict.fromkeys(keys) if k in index]
-    entries = groups[0] if len(groups) == 1 else heapq.merge(*groups, key=lambda e: e[0])
-    return [item for _, item in entries if include_uncalled or not item.site.uncalled]  # type: ignore[attr-defined]
+    if not groups:
+        return []
+    # (positions are unique: sorting the few entries of several keys is their merge, and cheaper)
+    entries = groups[0] if len(groups) == 1 else sorted([e for g in groups for e in g], key=_first)
+    if include_uncalled:
+        return [item for _, item in entries]
+    return [item for _, item in entries if not item.site.uncalled]  # type: ignore[attr-defined]
+
+
+def _first(entry: tuple) -> Any:
+    return entry[0]
 
 
 def analyse(program: Program) -> Facts:

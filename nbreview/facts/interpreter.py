@@ -19,6 +19,7 @@ from . import apis, limits
 from .models import is_network_class
 from .provenance import EMPTY, deps_of, known_attribute, lookup_deps, operand_deps, set_deps, union, with_id
 from .values import (
+    NO_HISTORY,
     UNKNOWN,
     CallRecord,
     Class,
@@ -53,7 +54,7 @@ _BINOPS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Frame:
     vars: dict[str, Value]
     parent: "Frame | None" = None
@@ -80,7 +81,7 @@ class Frame:
             self.vars[name] = value
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ctx:
     cell: int
     loops: tuple[Loop, ...] = ()
@@ -94,10 +95,10 @@ class _Ctx:
         return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts, self.conds, self.reach)
 
     def with_cond(self, cond: Cond) -> "_Ctx":
-        return replace(self, conds=self.conds + (cond,))
+        return _Ctx(self.cell, self.loops, self.funcs, self.uncalled, self.contexts, self.conds + (cond,), self.reach)
 
     def with_loop(self, loop: Loop) -> "_Ctx":
-        return replace(self, loops=self.loops + (loop,))
+        return _Ctx(self.cell, self.loops + (loop,), self.funcs, self.uncalled, self.contexts, self.conds, self.reach)
 
 
 class Interpreter:
@@ -136,6 +137,7 @@ class Interpreter:
         self.budget = limits.Budget()
         self.stopped_in: int | None = None  # the cell where the budget ran out (see limits.py)
         self._call_deps: tuple[list, dict, frozenset[int]] = ([], {}, EMPTY)
+        self._assigned_memo: dict[int, frozenset[str]] = {}  # id(loop node) -> _assigned_names (trees outlive it)
 
     # --- driver ---------------------------------------------------------------------
     def run_cell(self, cell: int, tree: ast.Module, count: int | None = None) -> None:
@@ -156,13 +158,15 @@ class Interpreter:
         ctx = _Ctx(cell)
         self.node_deps.clear()  # read only while the statement that made them runs
         if count is None or count >= self._newest:
+            if count is None:
+                self.exec_block(tree.body, self.globals, ctx)
+                return
             before = dict(self.globals.vars)
             self.exec_block(tree.body, self.globals, ctx)
-            if count is not None:
-                for name, value in self.globals.vars.items():
-                    if before.get(name) is not value:
-                        self._stamps[name] = count
-                self._newest = max(self._newest, count)
+            for name, value in self.globals.vars.items():
+                if before.get(name) is not value:
+                    self._stamps[name] = count
+            self._newest = max(self._newest, count)
             return
         frame = Frame({}, self.globals)
         self.exec_block(tree.body, frame, ctx)
@@ -280,7 +284,7 @@ class Interpreter:
             frame.bind(s.name, cls)
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             over = self.eval(s.iter, frame, ctx)
-            assigned = frozenset(_assigned_names(s.body))
+            assigned = self._assigned(s)
             items = _few_constants(over)
             if items is not None and _calls_own_function(s.body, frame):
                 # `for flag in [False, True]: train(..., augment=flag)`: the notebook's own code runs
@@ -306,7 +310,7 @@ class Interpreter:
             test = self.eval(s.test, frame, ctx)
             if isinstance(test, Const) and not test.value:
                 return  # `while False:` never runs
-            loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), frozenset(_assigned_names(s.body)),
+            loop = Loop(s, ctx.cell, s.lineno, "while", None, frozenset(), self._assigned(s),
                         None, ctx.conds)
             self._exec_loop_body(s.body, loop, frame, ctx)
             self.exec_block(s.orelse, frame, ctx)
@@ -352,6 +356,13 @@ class Interpreter:
                     self.eval(child, frame, ctx)
             return isinstance(s, ast.Raise)
         return None
+
+    def _assigned(self, loop: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
+        """The names a loop's body assigns (a loop inside a function runs once per call: walked once)."""
+        names = self._assigned_memo.get(id(loop))
+        if names is None:
+            names = self._assigned_memo[id(loop)] = frozenset(_assigned_names(loop.body))
+        return names
 
     def _exec_loop_body(self, body: list[ast.stmt], loop: Loop, frame: Frame, ctx: _Ctx,
                         target: ast.expr | None = None, items: list[Value] | None = None,
@@ -487,6 +498,8 @@ class Interpreter:
             base = self.eval(target.value, frame, ctx)
             site = ctx.site(stmt)
             if isinstance(base, Obj) and _may_mutate(base, site):
+                if base.attrs is NO_HISTORY:
+                    base.attrs = {}
                 base.attrs.setdefault(target.attr, []).append((site, value))
             self.attr_sets.append((site, base, target.attr, value))
             self.attr_seqs.append(self.seq)
@@ -510,6 +523,8 @@ class Interpreter:
             elif isinstance(base, Obj):
                 self.item_sets.append((site, base, key, value))
                 if isinstance(key, Const) and isinstance(key.value, (str, int)):
+                    if base.setitems is NO_HISTORY:
+                        base.setitems = {}
                     base.setitems.setdefault(str(key.value), []).append((site, value))
                     # `df.loc[:, 'col'] = ...` writes the frame itself
         elif isinstance(target, ast.Starred):
@@ -528,13 +543,13 @@ class Interpreter:
         if e is None:
             return Const(None)
         self.budget.step()
-        method = getattr(self, "eval_" + e.__class__.__name__, None)
+        method = _EVAL.get(e.__class__)
         if method is None:
             for child in ast.iter_child_nodes(e):
                 if isinstance(child, ast.expr):
                     self.eval(child, frame, ctx)
             return UNKNOWN
-        return method(e, frame, ctx)
+        return method(self, e, frame, ctx)
 
     def eval_Constant(self, e: ast.Constant, frame: Frame, ctx: _Ctx) -> Value:
         return Const(e.value, ctx.site(e))
@@ -1337,6 +1352,10 @@ TRANSPARENT_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "to
                                     "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
                                     "torch.autograd.grad_mode.inference_mode", "tensorflow.function"})
 
+# expression node class -> its Interpreter.eval_* method (one dict lookup per evaluated node)
+_EVAL = {getattr(ast, name[5:]): fn for name, fn in vars(Interpreter).items()
+         if name.startswith("eval_") and isinstance(getattr(ast, name[5:], None), type)}
+
 ITER_WRAPPERS = ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.tqdm_notebook", "builtins.enumerate",
                   "builtins.iter", "builtins.list", "builtins.reversed", "builtins.sorted")
 RANGE_LIKE = ("builtins.range", "tqdm.trange", "tqdm.auto.trange", "tqdm.notebook.trange", "numpy.arange")
@@ -1374,11 +1393,22 @@ def _names(target: ast.AST) -> list[str]:
 
 
 def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Every name stored to anywhere in `body` (nested blocks, comprehensions, `:=` included)."""
     out: set[str] = set()
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+    stack: list = list(body)
+    AST, Name, Store = ast.AST, ast.Name, ast.Store
+    while stack:  # ast.walk, without its per-node generators (loop bodies are walked a lot)
+        node = stack.pop()
+        if type(node) is Name:
+            if type(node.ctx) is Store:
                 out.add(node.id)
+            continue
+        for name in node._fields:
+            v = getattr(node, name, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, AST))
+            elif isinstance(v, AST):
+                stack.append(v)
     return out
 
 

@@ -28,6 +28,8 @@ def _placeholder(cell: int, line: int, width: int) -> Site:
 
 def requirements(command: str) -> tuple[str, ...]:
     """The packages a pip/conda install command names (options dropped, versions stripped)."""
+    if "install" not in command:  # (no word can be `install`: shlex, slow, is spared `!ls` and the like)
+        return ()
     try:
         words = shlex.split(command, comments=True)
     except ValueError:

@@ -132,9 +132,15 @@ def deps_of(interp: "Interpreter", e: ast.AST | None, frame: "Frame") -> frozens
     if t is ast.Constant or t is ast.Lambda:
         return EMPTY
     if t is ast.Name:
-        d = lookup_deps(frame, e.id)  # type: ignore[attr-defined]
-        v = frame.lookup(e.id)  # type: ignore[attr-defined]
-        return with_id(interp, d, v.id) if isinstance(v, Obj) else d
+        name = e.id  # type: ignore[attr-defined]
+        f = frame
+        while f is not None:  # lookup_deps and Frame.lookup in one walk up the frames
+            if name in f.vars:
+                d = f.deps.get(name, EMPTY)
+                v = f.vars[name]
+                return with_id(interp, d, v.id) if isinstance(v, Obj) else d
+            f = f.parent
+        return EMPTY
     if t is ast.Call:
         return interp.node_deps.get(id(e), EMPTY)
     out = EMPTY

@@ -7,7 +7,6 @@ decide where a new statement goes and whether a rewrite is purely local.
 from __future__ import annotations
 
 import ast
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +17,8 @@ class Syntax:
     def __init__(self, program: "Program") -> None:
         self.program = program
         self._parents: dict[int, dict[int, ast.AST]] = {}
+        self._refs: dict[str, tuple[int, list[tuple[int, ast.Name]]]] = {}
+        self._texts: dict[int, str] = {}
 
     def tree(self, cell: int) -> ast.Module | None:
         cc = self.program.code_cell(cell)
@@ -61,50 +62,78 @@ class Syntax:
     def references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
         """How many times `name` is bound anywhere in the notebook (assignments, loop targets,
         parameters, imports, definitions), and every place it is read: (cell, Name node)."""
-        binds, reads = self._index.get(name, (0, []))
+        found = self._refs.get(name)
+        if found is None:
+            found = self._refs[name] = self._references(name)
+        binds, reads = found
         return binds, list(reads)
 
     def names_in_use(self) -> frozenset[str]:
         """Every identifier the notebook's code uses: variables, functions, classes, parameters, imports."""
-        return frozenset(self._index)
-
-    @cached_property
-    def _index(self) -> dict[str, tuple[int, list[tuple[int, ast.Name]]]]:
-        """name -> (times bound, reads), from one walk over every parsed cell."""
-        binds: dict[str, int] = {}
-        reads: dict[str, list[tuple[int, ast.Name]]] = {}
-
-        def bind(name: str, n: int = 1) -> None:
-            binds[name] = binds.get(name, 0) + n
-
+        out: set[str] = set()
         for cc in self.program.cells:
-            if cc.tree is None:
+            if cc.tree is not None:
+                for node in ast.walk(cc.tree):
+                    out.update(_names_of(node))
+        return frozenset(out)
+
+    def uses(self, name: str) -> bool:
+        """Whether the notebook's code uses `name` anywhere (see `names_in_use`)."""
+        binds, reads = self.references(name)
+        return bool(binds or reads)
+
+    def _text(self, cc) -> str:
+        """The cell's code as the parser reads identifiers: NFKC-folded (`ｍodel` is `model`)."""
+        text = self._texts.get(cc.index)
+        if text is None:
+            text = cc.masked.source
+            if not text.isascii():
+                import unicodedata
+
+                text = unicodedata.normalize("NFKC", text)
+            self._texts[cc.index] = text
+        return text
+
+    def _references(self, name: str) -> tuple[int, list[tuple[int, ast.Name]]]:
+        # only the cells whose text holds the name can use it: most cells are never walked
+        binds = 0
+        reads: list[tuple[int, ast.Name]] = []
+        for cc in self.program.cells:
+            if cc.tree is None or name not in self._text(cc):
                 continue
             for node in ast.walk(cc.tree):
                 if isinstance(node, ast.Name):
-                    if isinstance(node.ctx, ast.Load):
-                        reads.setdefault(node.id, []).append((cc.index, node))
-                    else:
-                        bind(node.id)
-                elif isinstance(node, ast.arg):
-                    bind(node.arg)
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    bind(node.name)
-                elif isinstance(node, ast.alias):
-                    bind((node.asname or node.name).split(".")[0])
-                elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                    for name in node.names:
-                        bind(name, 2)  # shared between scopes: never "bound once"
-        return {name: (binds.get(name, 0), reads.get(name, [])) for name in set(binds) | set(reads)}
+                    if node.id == name:
+                        if isinstance(node.ctx, ast.Load):
+                            reads.append((cc.index, node))
+                        else:
+                            binds += 1
+                else:
+                    k = _names_of(node).count(name)
+                    # a `global`/`nonlocal` name is shared between scopes: never "bound once"
+                    binds += 2 * k if isinstance(node, (ast.Global, ast.Nonlocal)) else k
+        return binds, reads
 
     def fresh_name(self, base: str) -> str:
         """`base`, or `base_2`, `base_3`, ... : a name the notebook does not use anywhere."""
-        used = self.names_in_use()
-        if base not in used:
+        if not self.uses(base):
             return base
         n = 2
-        while f"{base}_{n}" in used:
+        while self.uses(f"{base}_{n}"):
             n += 1
         return f"{base}_{n}"
 
 
+def _names_of(node: ast.AST) -> tuple[str, ...]:
+    """The names a node binds or reads itself (not its children's)."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.arg):
+        return (node.arg,)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return (node.name,)
+    if isinstance(node, ast.alias):
+        return ((node.asname or node.name).split(".")[0],)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return tuple(node.names)
+    return ()

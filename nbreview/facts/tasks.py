@@ -229,11 +229,17 @@ def _holds_predictions(v: Value | None, depth: int = 0) -> bool:
 def trained_after(facts: "Facts", site: Site, backbone: Obj) -> bool | None:
     """Is a model that holds `backbone` trained after `site` (in evaluation order, helpers
     followed)? None when no training call on a known model is seen at all (a custom loop)."""
-    fits = facts.models_trained() + gradient_updates(facts)
+    fits = facts.training_backbones
     if not fits:
         return None
     after = seq_after(facts, site)
-    return any(rec.seq > after and backbone in backbones(model) for rec, model in fits)
+    return any(seq > after and backbone in inside for seq, inside in fits)
+
+
+def training_backbones(facts: "Facts") -> list[tuple[int, list[Obj]]]:
+    """For each training call (fits and custom-loop updates): its `seq`, and the backbones inside
+    the model it trains."""
+    return [(rec.seq, backbones(model)) for rec, model in facts.models_trained() + gradient_updates(facts)]
 
 
 _WEIGHT_LISTS = ("trainable_variables", "trainable_weights")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import ast
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 _ids = itertools.count(1)
 
@@ -66,7 +67,7 @@ class Cond:
         return f"Cond({self.kind}{' not' if self.negated else ''} @{self.cell}:{getattr(self.node, 'lineno', '?')})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Loop:
     """A loop around a site: `for`, `while` or a comprehension (one per execution of it:
     a helper function called twice has two Loop objects for its `for`)."""
@@ -89,7 +90,7 @@ class Loop:
         return self.kind == "for" and self.count is not None and self.count >= 1
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Reach:
     """Why code does not run in the saved notebook, though the student wrote it (and maybe ran
     it in an earlier version): `kind` "uncalled" — inside `func`, a notebook function that
@@ -105,7 +106,7 @@ class Reach:
     cell: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)  # immutable by convention: a frozen one costs 8 setattr calls
 class Site:
     """Where something happens: a node of a cell, and the context it ran in."""
 
@@ -120,7 +121,7 @@ class Site:
 
     def at(self, node: ast.AST) -> "Site":
         """The same context at another node (an argument of the call, a key of a dict)."""
-        return replace(self, node=node)
+        return Site(self.cell, node, self.loops, self.funcs, self.uncalled, self.contexts, self.conds, self.reach)
 
     @property
     def anchor(self) -> ast.AST:
@@ -158,7 +159,7 @@ class Value:
     __slots__ = ()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Unknown(Value):
     why: str = ""
 
@@ -169,7 +170,7 @@ class Unknown(Value):
 UNKNOWN = Unknown()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Const(Value):
     value: Any
     site: Site | None = None
@@ -178,7 +179,7 @@ class Const(Value):
         return f"Const({self.value!r})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Ref(Value):
     qname: str
 
@@ -186,7 +187,7 @@ class Ref(Value):
         return f"Ref({self.qname})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Seq(Value):
     items: list[Value]
     kind: str = "list"  # list | tuple | set
@@ -194,7 +195,7 @@ class Seq(Value):
     site: Site | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Dict(Value):
     items: dict[str, Value]
     complete: bool = True  # False when some key is not a known constant
@@ -202,7 +203,7 @@ class Dict(Value):
     key_sites: dict[str, Site] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Func(Value):
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
     name: str
@@ -217,7 +218,7 @@ class Func(Value):
         return f"Func({self.name})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Class(Value):
     node: ast.ClassDef
     name: str
@@ -226,7 +227,7 @@ class Class(Value):
     methods: dict[str, Func] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Use:
     """An object flowing into a call: as its receiver, or as the argument `param`."""
 
@@ -234,7 +235,10 @@ class Use:
     param: str  # parameter name ("x", "validation_data", "#0", ...) or "self" for the receiver
 
 
-@dataclass(eq=False)
+NO_HISTORY: Mapping = MappingProxyType({})
+
+
+@dataclass(eq=False, slots=True)
 class Obj(Value):
     kind: ObjKind
     api: str | None  # qualified name (call), method/attribute name (method/attr), operator (binop)
@@ -244,12 +248,13 @@ class Obj(Value):
     callee: Value | None = None  # for `apply`: the callable object applied
     complete: bool = True  # False when **kwargs or *args could not be resolved
     arg_sites: dict[str, ast.AST] = field(default_factory=dict)
-    attrs: dict[str, list[tuple[Site, Value]]] = field(default_factory=dict)
+    # the histories below start as the shared read-only NO_HISTORY (most objects never get one)
+    attrs: Mapping[str, list[tuple[Site, Value]]] = field(default_factory=lambda: NO_HISTORY)
     uses: list[Use] = field(default_factory=list)
     id: int = field(default_factory=lambda: next(_ids))
     seq: int = 0  # when it was made, in evaluation order (see CallRecord.seq)
     star_dicts: tuple["Dict", ...] = ()  # `**kwargs` dicts merged into the call that made it
-    setitems: dict[str, list[tuple[Site, Value]]] = field(default_factory=dict)  # `obj['key'] = value`
+    setitems: Mapping[str, list[tuple[Site, Value]]] = field(default_factory=lambda: NO_HISTORY)  # `obj['key'] = value`
 
     def __repr__(self) -> str:
         return f"Obj#{self.id}({self.kind.value}:{self.api})"
@@ -275,7 +280,7 @@ class Obj(Value):
 NO_DEPS: dict = {}  # shared by every call without provenance: never mutated
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     """One evaluated call: what was called, on what, with which arguments, where, and when.
 
@@ -305,7 +310,7 @@ class CallRecord:
         return None if self.complete else UNKNOWN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Store:
     """A store into an object: `obj.attr = value` (`key` is the attribute name) or
     `obj[key] = value` (`key` is the evaluated subscript), with its place in evaluation order
@@ -319,7 +324,7 @@ class Store:
     seq: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gap:
     """A place where the analysis could not see everything: a budget or depth limit hit, a
     statement it could not evaluate, a cell that does not parse. Rules about something
