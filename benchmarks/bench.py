@@ -1036,7 +1036,13 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
             d["planted"] += 1
             d["found"] += slug in found.get(e["file"], set())
     res["sanity"] = {"pitfalls": recall,
-                     "clean_with_findings": sum(1 for e in manifest if not e["pitfalls"] and found.get(e["file"]))}
+                     "clean_with_findings": sum(1 for e in manifest if not e["pitfalls"] and found.get(e["file"])),
+                     # what fires there: rules the generator does not plant (its code has such mistakes too)
+                     "clean_rules": sorted({slug for e in manifest if not e["pitfalls"]
+                                            for slug in found.get(e["file"], ())}),
+                     "planted_slugs_on_clean": sorted({slug for e in manifest if not e["pitfalls"]
+                                                       for slug in found.get(e["file"], ())}
+                                                      & set(PITFALL_SLUGS.values()))}
     res["env"]["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     _print(res, args)
     if args.json:
@@ -1112,7 +1118,10 @@ def _print(res: dict, args: argparse.Namespace) -> None:
     print("\nsanity (findings of the --jobs default run on the planted pitfalls):")
     for pit, d in sorted(res["sanity"]["pitfalls"].items()):
         print(f"  {pit:<26} -> {d['slug']:<28} {d['found']}/{d['planted']} found")
-    print(f"  clean notebooks with any finding: {res['sanity']['clean_with_findings']}")
+    sane = res["sanity"]
+    print(f"  notebooks without a planted pitfall: {sane['clean_with_findings']} have findings of other rules "
+          f"({', '.join(sane['clean_rules']) or 'none'}); of the planted pitfalls' rules: "
+          f"{', '.join(sane['planted_slugs_on_clean']) or 'none'}")
 
 
 if __name__ == "__main__":

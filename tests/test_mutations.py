@@ -224,34 +224,26 @@ def test_the_copy_is_what_runs(tmp_path):
     assert r.returncode != 0 and "the mutated copy is used" in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("file,old,new", MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(MUTANTS)])
-def test_mutant_is_killed(tmp_path, file, old, new):
+def _assert_killed(tmp_path: Path, file: str, old: str, new: str, suite: list[str]) -> None:
     _copy_package(tmp_path)
     target = tmp_path / "nbreview" / file
     text = target.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"the mutated text must occur once in {file}"
     target.write_text(text.replace(old, new), encoding="utf-8")
-    r = _run(tmp_path)
+    r = _run(tmp_path, suite)
     assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+
+
+@pytest.mark.parametrize("file,old,new", MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(MUTANTS)])
+def test_mutant_is_killed(tmp_path, file, old, new):
+    _assert_killed(tmp_path, file, old, new, SUITE)
 
 
 @pytest.mark.parametrize("file,old,new", SPEED_MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(SPEED_MUTANTS)])
 def test_speed_mutant_is_killed(tmp_path, file, old, new):
-    _copy_package(tmp_path)
-    target = tmp_path / "nbreview" / file
-    text = target.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
-    target.write_text(text.replace(old, new), encoding="utf-8")
-    r = _run(tmp_path, SPEED_SUITE)
-    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+    _assert_killed(tmp_path, file, old, new, SPEED_SUITE)
 
 
 @pytest.mark.parametrize("file,old,new", REVIEW_MUTANTS, ids=[f"{m[0]}:{i}" for i, m in enumerate(REVIEW_MUTANTS)])
 def test_review_mutant_is_killed(tmp_path, file, old, new):
-    _copy_package(tmp_path)
-    target = tmp_path / "nbreview" / file
-    text = target.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"the mutated text must occur once in {file}"
-    target.write_text(text.replace(old, new), encoding="utf-8")
-    r = _run(tmp_path, REVIEW_SUITE)
-    assert r.returncode != 0, f"mutant survived: {file}: {old!r} -> {new!r}"
+    _assert_killed(tmp_path, file, old, new, REVIEW_SUITE)
