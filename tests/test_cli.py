@@ -125,3 +125,17 @@ def test_check_never_imports_training_libraries():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "HEAVY=" in r.stderr
     assert r.stderr.split("HEAVY=")[1].strip() == "", r.stderr
+
+
+def test_the_readme_shows_what_the_example_review_says():
+    """The review quoted at the top of the README is the command's real output (lines elided
+    with `...`): it goes stale when a rule, a text or the catalog changes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ nbreview check fixtures/example_student.ipynb\n", 1)[1].split("```", 1)[0]
+    r = run_cli("check", "fixtures/example_student.ipynb", cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    shown = r.stdout.splitlines()
+    quoted = [line for line in block.splitlines() if line != "..."]
+    assert len(quoted) > 40
+    missing = [line for line in quoted if line not in shown]
+    assert not missing, missing
