@@ -13,7 +13,7 @@ planted pitfalls or clean) and measures, each command as a fresh process:
 * the per-notebook cost with ``--jobs 1`` against the parse floor (``json.loads`` of the file
   and ``ast.parse`` of every code cell, in one warm process);
 * the same for the course's own notebooks (fixtures/ and, beside a checkout, the development
-  set: 16 KB on average, as real submissions are) repeated up to N, with their own parse floor;
+  set: 8 KB on average, as real submissions are) repeated up to N, with their own parse floor;
 * ``nbqa pylint`` on the same 50 notebooks (``pip install -e .[bench]``), and ruff when installed.
 
 Run ``python benchmarks/bench.py --help``. This is a benchmark, not a test: it always exits 0
