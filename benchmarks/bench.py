@@ -13,7 +13,7 @@ planted pitfalls or clean) and measures, each command as a fresh process:
 * the per-notebook cost with ``--jobs 1`` against the parse floor (``json.loads`` of the file
   and ``ast.parse`` of every code cell, in one warm process);
 * the same for the course's own notebooks (fixtures/ and, beside a checkout, the development
-  set: 8 KB on average, as real submissions are) repeated up to N, with their own parse floor;
+  set: 8 KB on average, mostly code) repeated up to N, with their own parse floor;
 * ``nbqa pylint`` on the same 50 notebooks (``pip install -e .[bench]``), and ruff when installed.
 
 Run ``python benchmarks/bench.py --help``. This is a benchmark, not a test: it always exits 0
@@ -993,7 +993,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         res["floor"]["ratio_serial_cpu"] = serial["cpu_per_nb_ms"] / res["floor"]["cpu_per_nb_ms"]
 
     # 3b. the course's own notebooks (the labelled fixtures, and the development set when it is
-    # beside the checkout), repeated up to N: smaller than the generated ones, as real submissions are
+    # beside the checkout), repeated up to N: mostly code, few saved outputs
     course = _course_corpus(args.n, tmp / "course")
     if course:
         r = repeat(nbr + ["check", str(tmp / "course"), "--format", "json"], args.batch_runs,
