@@ -89,7 +89,8 @@ class Notebook:
         if cell not in self._positions:  # and only for the cells with findings
             offset, keys = self._offsets[cell]  # type: ignore[index]
             expect = self.cells[cell].source if self._fast else None
-            found = cell_source_lines(self.raw_text, offset, keys, self._starts[cell], self._cr, expect)
+            limit = self._offsets[cell + 1][0] if cell + 1 < len(self._offsets) else len(self.raw_text)  # type: ignore[index]
+            found = cell_source_lines(self.raw_text, offset, keys, self._starts[cell], self._cr, expect, limit)
             if found is None:  # the layout misled the fast offsets: find them the exact way
                 self._positions.clear()
                 self._locate(cell_offsets(self.raw_text), False)
@@ -531,17 +532,19 @@ def cell_offsets(text: str) -> list[tuple[int, tuple[str, ...]]]:
 
 
 def cell_source_lines(text: str, offset: int, keys: tuple[str, ...] = ("source",),
-                      line: int | None = None, cr: bool | None = None, expect: str | None = None) -> list[int] | None:
+                      line: int | None = None, cr: bool | None = None, expect: str | None = None,
+                      limit: int | None = None) -> list[int] | None:
     """The file line of each source line of the cell object at `offset` (`line`: the file line of
     `offset`, when known; `cr`: whether the text holds a carriage return, when known). With
-    `expect` (the cell's source as loaded): None when the object there holds another source."""
+    `expect` (the cell's source as loaded): None when the object there holds another source;
+    the source is then looked for on the layout first, before `limit`."""
     w = _Walker(text)
     w.i = offset
     lines = _Lines(text, cr=cr) if line is None else _Lines(text, offset, line, cr)
     seen: list[str] | None = [] if expect is not None else None
     try:
         lines.at(offset)
-        value = _laid_out_source(text, offset) if expect is not None else None
+        value = _laid_out_source(text, offset, len(text) if limit is None else limit) if expect is not None else None
         if value is not None:  # straight to the source: the outputs before it are not read
             w.i = value
             out = _value_lines(w, lines, seen, [])
@@ -588,17 +591,16 @@ def laid_out_cells(text: str, count: int) -> list[tuple[int, tuple[str, ...]]] |
     return out if len(out) == count else None
 
 
-def _laid_out_source(text: str, offset: int) -> int | None:
+def _laid_out_source(text: str, offset: int, limit: int) -> int | None:
     """Where the `"source"` value of the cell object at `offset` starts, read off the layout: the
-    line of that key, indented as the line after the `{` (see `laid_out_cells`); None if absent."""
-    nl = text.find("\n", offset)
+    line of that key, indented as the line after the `{` (see `laid_out_cells`), before `limit`
+    (the next cell's offset: each cell's text is searched once); None if absent."""
+    nl = text.find("\n", offset, limit)
     key = _MEMBER.match(text, nl + 1) if nl >= 0 else None
     if key is None:
         return None
     indent = key.group(1)
-    own = text[text.rfind("\n", 0, offset) + 1:offset]  # the indentation of the `{`
-    end = text.find("\n" + own + "}", nl)  # the object's own closing line, if laid out so
-    at = text.find("\n" + indent + '"source":', nl, end if end >= 0 else len(text))
+    at = text.find("\n" + indent + '"source":', nl, limit)
     if at < 0:
         return None
     return _WS.match(text, at + len(indent) + 10).end()  # type: ignore[union-attr]
