@@ -10,7 +10,7 @@ import ast
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..program import Program
+    from ..program import CodeCell, Program
 
 
 class Syntax:
@@ -82,7 +82,7 @@ class Syntax:
         binds, reads = self.references(name)
         return bool(binds or reads)
 
-    def _text(self, cc) -> str:
+    def _text(self, cc: "CodeCell") -> str:
         """The cell's code as the parser reads identifiers: NFKC-folded (`ｍodel` is `model`)."""
         text = self._texts.get(cc.index)
         if text is None:
