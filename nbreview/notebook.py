@@ -599,11 +599,11 @@ def _laid_out_source(text: str, offset: int, limit: int) -> int | None:
     key = _MEMBER.match(text, nl + 1) if nl >= 0 else None
     if key is None:
         return None
-    indent = key.group(1)
-    at = text.find("\n" + indent + '"source":', nl, limit)
+    line = "\n" + key.group(1) + '"source":'
+    at = text.find(line, nl, limit)
     if at < 0:
         return None
-    return _WS.match(text, at + len(indent) + 10).end()  # type: ignore[union-attr]
+    return _WS.match(text, at + len(line)).end()  # type: ignore[union-attr]
 
 
 _MEMBER = re.compile(r'([ \t]+)"')

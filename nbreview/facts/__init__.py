@@ -71,7 +71,8 @@ from __future__ import annotations
 import ast
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from operator import itemgetter
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from ..program import Program
 from . import (apis, data_identity, data_sizes, identity, label_maps, labels, liveness, loops, lr, models, orientation,
@@ -975,14 +976,10 @@ def _select(index: dict[str, list[tuple[int, T]]], keys: Iterable[str], include_
     if not groups:
         return []
     # (positions are unique: sorting the few entries of several keys is their merge, and cheaper)
-    entries = groups[0] if len(groups) == 1 else sorted([e for g in groups for e in g], key=_first)
+    entries = groups[0] if len(groups) == 1 else sorted([e for g in groups for e in g], key=itemgetter(0))
     if include_uncalled:
         return [item for _, item in entries]
     return [item for _, item in entries if not item.site.uncalled]  # type: ignore[attr-defined]
-
-
-def _first(entry: tuple) -> Any:
-    return entry[0]
 
 
 def analyse(program: Program) -> Facts:

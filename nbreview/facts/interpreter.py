@@ -158,15 +158,13 @@ class Interpreter:
         ctx = _Ctx(cell)
         self.node_deps.clear()  # read only while the statement that made them runs
         if count is None or count >= self._newest:
-            if count is None:
-                self.exec_block(tree.body, self.globals, ctx)
-                return
-            before = dict(self.globals.vars)
+            before = dict(self.globals.vars) if count is not None else None  # (no counts: no stamps)
             self.exec_block(tree.body, self.globals, ctx)
-            for name, value in self.globals.vars.items():
-                if before.get(name) is not value:
-                    self._stamps[name] = count
-            self._newest = max(self._newest, count)
+            if before is not None:
+                for name, value in self.globals.vars.items():
+                    if before.get(name) is not value:
+                        self._stamps[name] = count  # type: ignore[assignment]
+                self._newest = max(self._newest, count)  # type: ignore[type-var]
             return
         frame = Frame({}, self.globals)
         self.exec_block(tree.body, frame, ctx)

@@ -47,13 +47,17 @@ def union(a: frozenset[int], b: frozenset[int]) -> frozenset[int]:
     return b if b >= a else (a if a >= b else _cap(a | b))
 
 
-def lookup_deps(frame: "Frame", name: str) -> frozenset[int]:
-    f = frame
-    while f is not None:
-        if name in f.vars:
-            return f.deps.get(name, EMPTY)
+def holder(frame: "Frame", name: str) -> "Frame | None":
+    """The frame `name` is bound in, seen from `frame` (as `Frame.lookup` finds it)."""
+    f: Frame | None = frame
+    while f is not None and name not in f.vars:
         f = f.parent
-    return EMPTY
+    return f
+
+
+def lookup_deps(frame: "Frame", name: str) -> frozenset[int]:
+    f = holder(frame, name)
+    return f.deps.get(name, EMPTY) if f is not None else EMPTY
 
 
 def with_id(interp: "Interpreter", d: frozenset[int], vid: int) -> frozenset[int]:
@@ -133,14 +137,11 @@ def deps_of(interp: "Interpreter", e: ast.AST | None, frame: "Frame") -> frozens
         return EMPTY
     if t is ast.Name:
         name = e.id  # type: ignore[attr-defined]
-        f = frame
-        while f is not None:  # lookup_deps and Frame.lookup in one walk up the frames
-            if name in f.vars:
-                d = f.deps.get(name, EMPTY)
-                v = f.vars[name]
-                return with_id(interp, d, v.id) if isinstance(v, Obj) else d
-            f = f.parent
-        return EMPTY
+        f = holder(frame, name)  # (its value and its provenance, from one walk up the frames)
+        if f is None:
+            return EMPTY
+        d, v = f.deps.get(name, EMPTY), f.vars[name]
+        return with_id(interp, d, v.id) if isinstance(v, Obj) else d
     if t is ast.Call:
         return interp.node_deps.get(id(e), EMPTY)
     out = EMPTY

@@ -68,17 +68,9 @@ class Syntax:
         binds, reads = found
         return binds, list(reads)
 
-    def names_in_use(self) -> frozenset[str]:
-        """Every identifier the notebook's code uses: variables, functions, classes, parameters, imports."""
-        out: set[str] = set()
-        for cc in self.program.cells:
-            if cc.tree is not None:
-                for node in ast.walk(cc.tree):
-                    out.update(_names_of(node))
-        return frozenset(out)
-
     def uses(self, name: str) -> bool:
-        """Whether the notebook's code uses `name` anywhere (see `names_in_use`)."""
+        """Whether the notebook's code uses `name` anywhere: as a variable, function, class,
+        parameter or import."""
         binds, reads = self.references(name)
         return bool(binds or reads)
 
